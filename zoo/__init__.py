@@ -1,0 +1,37 @@
+"""zoo: a Keras model zoo of encoder-decoder models.
+
+>>> import zoo
+>>> sources, targets = zoo.datasets.load_translation("tatoeba")
+>>> model = zoo.lstm_translator(sources, targets)
+"""
+
+from zoo._backend import use_tensorflow_backend
+
+use_tensorflow_backend()
+
+import keras  # noqa: E402 (the backend must be chosen first)
+
+from zoo import datasets, decoding, layers, metrics, models, tasks, text  # noqa: E402
+from zoo.catalog import build  # noqa: E402
+from zoo.models import lstm_translator  # noqa: E402
+from zoo.tasks import Seq2Seq  # noqa: E402
+
+
+def load(filepath):
+    """Loads a model saved with `model.save("name.keras")` (Keras safe mode stays on)."""
+    return keras.saving.load_model(filepath, safe_mode=True)
+
+
+__all__ = [
+    "Seq2Seq",
+    "build",
+    "datasets",
+    "decoding",
+    "layers",
+    "load",
+    "lstm_translator",
+    "metrics",
+    "models",
+    "tasks",
+    "text",
+]

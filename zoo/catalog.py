@@ -1,0 +1,25 @@
+"""Named configurations: a name -> a builder and the options that define it."""
+
+from zoo.models import lstm_translator
+
+CATALOG = {
+    # A quick baseline that trains in minutes on two CPU cores.
+    "lstm-small": (lstm_translator, {"embedding_dim": 128, "units": 256}),
+    # Sutskever et al. (2014): 4 layers of 1000 LSTM cells, 1000-d embeddings, reversed source.
+    "lstm-sutskever": (
+        lstm_translator,
+        {"embedding_dim": 1000, "units": 1000, "num_layers": 4, "reverse_source": True},
+    ),
+}
+
+
+def build(name, source_texts=None, target_texts=None, **overrides):
+    """Builds the named configuration; keyword arguments override its options.
+
+    Example:
+    >>> model = zoo.build("lstm-sutskever", sources, targets, units=256)
+    """
+    if name not in CATALOG:
+        raise ValueError(f"Unknown model name {name!r}. Known names: {sorted(CATALOG)}.")
+    builder, options = CATALOG[name]
+    return builder(source_texts, target_texts, **{**options, **overrides})

@@ -1,0 +1,13 @@
+"""The named inputs every translation backbone takes."""
+
+import keras
+
+
+def translation_inputs():
+    """Returns the dict of symbolic inputs of a teacher-forced translation graph."""
+    return {
+        "encoder_token_ids": keras.Input((None,), dtype="int32", name="encoder_token_ids"),
+        "encoder_padding_mask": keras.Input((None,), dtype="bool", name="encoder_padding_mask"),
+        "decoder_token_ids": keras.Input((None,), dtype="int32", name="decoder_token_ids"),
+        "decoder_padding_mask": keras.Input((None,), dtype="bool", name="decoder_padding_mask"),
+    }

@@ -1,0 +1,5 @@
+"""The uniform interface every family's model is used through."""
+
+from zoo.tasks.seq2seq import Seq2Seq
+
+__all__ = ["Seq2Seq"]

@@ -1,0 +1,75 @@
+"""Checks of what users pass to the public verbs, with errors that name the argument."""
+
+import numpy as np
+import tensorflow as tf
+
+
+def as_text_list(texts, name):
+    """Returns `(list of str, is_single)` for a str or a list/array/tensor of str.
+
+    Raises:
+        TypeError: `texts` is None, not a sequence, or holds a non-string.
+        ValueError: `texts` is empty or not one-dimensional.
+    """
+    if isinstance(texts, (str, bytes)):
+        return [_as_str(texts, name)], True
+    if isinstance(texts, tf.Tensor):
+        texts = texts.numpy()
+    if isinstance(texts, np.ndarray):
+        if texts.ndim != 1:
+            raise ValueError(f"`{name}` must be one-dimensional, got shape {texts.shape}.")
+        texts = texts.tolist()
+    if not isinstance(texts, (list, tuple)):
+        raise TypeError(
+            f"`{name}` must be a string or a list of strings, got {type(texts).__name__}: "
+            f"{_preview(texts)}."
+        )
+    if not texts:
+        raise ValueError(f"`{name}` is empty: pass at least one string.")
+    return [_as_str(text, f"{name}[{i}]") for i, text in enumerate(texts)], False
+
+
+def as_text_pairs(sources, targets, source_name="x", target_name="y"):
+    """Checks parallel source and target texts; returns two lists of str."""
+    sources, _ = as_text_list(sources, source_name)
+    targets, _ = as_text_list(targets, target_name)
+    if len(sources) != len(targets):
+        raise ValueError(
+            f"`{source_name}` and `{target_name}` must have the same length, got "
+            f"{len(sources)} and {len(targets)}."
+        )
+    return sources, targets
+
+
+def check_text_pair_dataset(dataset, name):
+    """Checks that a tf.data.Dataset yields (source, target) string pairs; returns it batched
+    or not as given, plus whether it is batched."""
+    spec = dataset.element_spec
+    is_pair = isinstance(spec, tuple) and len(spec) == 2
+    if not is_pair or any(getattr(part, "dtype", None) != tf.string for part in spec):
+        raise TypeError(
+            f"`{name}` must be a tf.data.Dataset of (source, target) string pairs, got "
+            f"element_spec {spec}."
+        )
+    ranks = {part.shape.rank for part in spec}
+    if ranks not in ({0}, {1}):
+        raise ValueError(
+            f"`{name}` must yield scalar strings or batches of strings, got element_spec {spec}."
+        )
+    return ranks == {1}
+
+
+def _as_str(text, name):
+    if isinstance(text, bytes):
+        try:
+            return text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"`{name}` is bytes that are not valid UTF-8: {error}.") from None
+    if not isinstance(text, str):
+        raise TypeError(f"`{name}` must be a string, got {type(text).__name__}: {_preview(text)}.")
+    return text
+
+
+def _preview(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."

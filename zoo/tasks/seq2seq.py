@@ -1,0 +1,333 @@
+"""Seq2Seq: the one fit/predict/evaluate/save/export interface of every text-to-text family."""
+
+import json
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo import decoding
+from zoo.metrics import corpus_bleu
+from zoo.tasks.inputs import as_text_list, as_text_pairs, check_text_pair_dataset
+
+# Source lengths are padded up to a multiple of this before the compiled decoding loop,
+# so XLA compiles once per bucket rather than once per distinct length.
+SOURCE_LENGTH_BUCKET = 8
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Seq2Seq(keras.Model):
+    """A sequence-to-sequence model that takes and returns raw text.
+
+    It owns a backbone (the family's teacher-forced functional graph, with `encode` and
+    `step` decode functions) and the source and target `zoo.text.TextVectorizer`s, and
+    gives every family the same verbs: `fit`, `predict`, `evaluate`, `save` and `export`.
+    Builders such as `zoo.lstm_translator` return it compiled.
+
+    Args:
+        backbone: a keras.Model with the named translation inputs, returning logits, with
+            `encode(encoder_token_ids, encoder_padding_mask) -> cache` and
+            `step(token_ids, cache, index) -> (logits, cache)`.
+        source_vectorizer: `zoo.text.TextVectorizer` for the source texts.
+        target_vectorizer: `zoo.text.TextVectorizer` for the target texts.
+
+    Example:
+    >>> model = zoo.lstm_translator(sources, targets, units=256)
+    >>> model.fit(sources, targets, epochs=10)
+    >>> model.predict("the dog runs.")
+    >>> model.predict(["the dog runs."], sampler=zoo.decoding.BeamSampler(num_beams=4))
+    >>> model.evaluate(test_sources, test_targets)  # {"loss", "token_accuracy", "bleu"}
+    >>> model.export("saved_models/en_fr/1")
+    """
+
+    def __init__(self, backbone, source_vectorizer, target_vectorizer, **kwargs):
+        inputs = backbone.input
+        outputs = backbone(inputs)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.backbone = backbone
+        self.source_vectorizer = source_vectorizer
+        self.target_vectorizer = target_vectorizer
+        self.sampler = decoding.GreedySampler()
+        self._text_generators = {}
+
+    # === Training ===
+    def compile(
+        self,
+        optimizer="auto",
+        loss="auto",
+        *,
+        weighted_metrics="auto",
+        sampler="greedy",
+        **kwargs,
+    ):
+        """Configures training, with defaults for sequence-to-sequence learning.
+
+        Args:
+            optimizer: "auto" (Adam, learning rate 1e-3, gradient norm clipped to 1) or any
+                Keras optimizer.
+            loss: "auto" (token cross-entropy averaged over real, unpadded tokens) or a loss.
+            weighted_metrics: "auto" (token accuracy over real tokens) or a list of metrics.
+            sampler: the decoding strategy `predict`, `evaluate` and `export` use by default:
+                a `zoo.decoding.Sampler` or its name ("greedy", "beam", "random").
+            **kwargs: passed to `keras.Model.compile`.
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"
+            )
+        if weighted_metrics == "auto":
+            weighted_metrics = [keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")]
+        super().compile(optimizer=optimizer, loss=loss, weighted_metrics=weighted_metrics, **kwargs)
+        self.sampler = decoding.get(sampler)
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config is not None:
+            config["sampler"] = decoding.serialize(self.sampler)
+        return config
+
+    def compile_from_config(self, config):
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def tokenize_pairs(self, source_texts, target_texts):
+        """tf.string [batch] pairs -> ragged token ids, without start/end tokens."""
+        return (
+            self.source_vectorizer.tokenize(source_texts),
+            self.target_vectorizer.tokenize(target_texts),
+        )
+
+    def teacher_forcing(self, source_token_ids, target_token_ids):
+        """Ragged token ids -> `(x, y, sample_weight)`: the decoder reads the target shifted
+        right and predicts it shifted left; padding gets zero weight."""
+        encoder_token_ids, encoder_padding_mask = self.source_vectorizer.pack(
+            source_token_ids, add_start=False
+        )
+        target_token_ids, target_padding_mask = self.target_vectorizer.pack(target_token_ids)
+        x = {
+            "encoder_token_ids": encoder_token_ids,
+            "encoder_padding_mask": encoder_padding_mask,
+            "decoder_token_ids": target_token_ids[:, :-1],
+            "decoder_padding_mask": target_padding_mask[:, :-1],
+        }
+        return x, target_token_ids[:, 1:], tf.cast(target_padding_mask[:, 1:], tf.float32)
+
+    def preprocess(self, source_texts, target_texts):
+        """Vectorizes a batch of string pairs into teacher-forcing `(x, y, sample_weight)`."""
+        return self.teacher_forcing(*self.tokenize_pairs(source_texts, target_texts))
+
+    def fit(self, x=None, y=None, *, batch_size=64, validation_data=None, shuffle=True, **kwargs):
+        """Trains on parallel texts.
+
+        Args:
+            x: the source texts (list, tuple or 1-D array of str), or a `tf.data.Dataset` of
+                (source, target) string pairs, batched or not (then `y` is None).
+            y: the target texts, parallel to `x`.
+            batch_size: int, pairs per step (ignored for an already batched dataset).
+            validation_data: `(source_texts, target_texts)` or a dataset like `x`.
+            shuffle: bool, whether to reshuffle the pairs every epoch.
+            **kwargs: passed to `keras.Model.fit` (`epochs`, `callbacks`, `verbose`, ...).
+
+        Returns:
+            The Keras `History`.
+        """
+        dataset = self._pair_dataset(x, y, "x", "y", batch_size, shuffle)
+        if validation_data is not None:
+            validation_data = self._pair_dataset(
+                *_split_validation(validation_data), batch_size=batch_size, shuffle=False
+            )
+        # `dataset` is already shuffled; Keras cannot shuffle a tf.data.Dataset itself.
+        return super().fit(dataset, validation_data=validation_data, shuffle=False, **kwargs)
+
+    def _pair_dataset(self, x, y, x_name="x", y_name="y", batch_size=64, shuffle=False):
+        if isinstance(x, tf.data.Dataset):
+            if y is not None:
+                raise ValueError(
+                    f"`{y_name}` must be None when `{x_name}` is a tf.data.Dataset of pairs."
+                )
+            dataset = x if check_text_pair_dataset(x, x_name) else x.batch(batch_size)
+            dataset = dataset.map(self.preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+        else:
+            # Tokenizing the whole corpus once, up front, is ~30x cheaper than in every batch.
+            sources, targets = as_text_pairs(x, y, x_name, y_name)
+            dataset = tf.data.Dataset.from_tensor_slices(
+                self.tokenize_pairs(tf.constant(sources), tf.constant(targets))
+            )
+            if shuffle:
+                dataset = dataset.shuffle(len(sources), reshuffle_each_iteration=True)
+            dataset = dataset.batch(batch_size).map(self.teacher_forcing)
+        return dataset.prefetch(tf.data.AUTOTUNE)
+
+    # === Generation ===
+    def generate(self, encoder_token_ids, encoder_padding_mask, sampler=None, max_length=None):
+        """Decodes token ids for vectorized sources; returns a `zoo.decoding.DecodeResult`."""
+        sampler = self.sampler if sampler is None else decoding.get(sampler)
+        target = self.target_vectorizer
+        return sampler(
+            self.backbone.step,
+            self.backbone.encode(encoder_token_ids, encoder_padding_mask),
+            batch_size=tf.shape(encoder_token_ids)[0],
+            start_token_id=target.start_token_id,
+            end_token_id=target.end_token_id,
+            pad_token_id=target.pad_token_id,
+            max_length=max_length or target.sequence_length - 1,
+        )
+
+    def text_generator(self, sampler=None, max_length=None, jit_compile=True):
+        """Returns a `tf.function` from tf.string [batch] to `{"outputs", "scores"}`.
+
+        Tokenizing, decoding and detokenizing all run in the graph (the decoding loop
+        compiled with XLA when `jit_compile`), which is what `predict` and `export` call.
+        `outputs` is tf.string [batch] (or [batch, num_beams] for a beam sampler that returns
+        all beams) and `scores` the matching float32 sequence scores.
+        """
+        sampler = self.sampler if sampler is None else decoding.get(sampler)
+        generate_token_ids = tf.function(
+            lambda token_ids, padding_mask: self.generate(
+                token_ids, padding_mask, sampler, max_length
+            ),
+            jit_compile=jit_compile,
+        )
+
+        @tf.function
+        def generate_text(texts):
+            token_ids, padding_mask = self.source_vectorizer(texts, add_start=False)
+            token_ids, padding_mask = _pad_length_to_multiple(
+                token_ids, padding_mask, SOURCE_LENGTH_BUCKET
+            )
+            result = generate_token_ids(token_ids, padding_mask)
+            generated = result.token_ids
+            outputs = self.target_vectorizer.detokenize(
+                tf.reshape(generated, [-1, tf.shape(generated)[-1]])
+            )
+            return {
+                "outputs": tf.reshape(outputs, tf.shape(generated)[:-1]),
+                "scores": result.scores,
+            }
+
+        return generate_text
+
+    def _cached_text_generator(self, sampler, max_length):
+        sampler = self.sampler if sampler is None else decoding.get(sampler)
+        key = json.dumps([decoding.serialize(sampler), max_length], sort_keys=True)
+        if key not in self._text_generators:
+            self._text_generators[key] = self.text_generator(sampler, max_length)
+        return self._text_generators[key]
+
+    def predict(
+        self, x, *, sampler=None, batch_size=32, max_length=None, return_scores=False, **kwargs
+    ):
+        """Translates texts.
+
+        Args:
+            x: a str, or a list / 1-D array of str. The empty string is a valid input.
+            sampler: a `zoo.decoding.Sampler` or name; defaults to the compiled one (greedy).
+            batch_size: int, texts decoded together.
+            max_length: int, most tokens to generate; defaults to the target vectorizer's
+                `sequence_length - 1`.
+            return_scores: bool, whether to also return each output's score (log-probability,
+                length-penalised for beam search).
+
+        Returns:
+            A str for a str, else a list of str; with a beam sampler that returns all beams,
+            a list of str (best first) per input. With `return_scores`, `(outputs, scores)`.
+        """
+        if kwargs:
+            raise TypeError(f"Unexpected arguments to `predict`: {sorted(kwargs)}.")
+        texts, is_single = as_text_list(x, "x")
+        generate_text = self._cached_text_generator(sampler, max_length)
+        outputs, scores = [], []
+        for begin in range(0, len(texts), batch_size):
+            result = generate_text(tf.constant(texts[begin : begin + batch_size]))
+            outputs.extend(_decode_strings(result["outputs"].numpy()))
+            scores.append(result["scores"].numpy())
+        scores = np.concatenate(scores)
+        if is_single:
+            outputs, scores = outputs[0], scores[0]
+        return (outputs, scores) if return_scores else outputs
+
+    # === Evaluation ===
+    def evaluate(self, x=None, y=None, *, batch_size=64, sampler=None, **kwargs):
+        """Scores the model on parallel texts.
+
+        Args:
+            x: source texts, or a `tf.data.Dataset` of (source, target) string pairs.
+            y: target texts (references), parallel to `x`.
+            batch_size: int.
+            sampler: decoding strategy for the BLEU translations; defaults to the compiled one.
+
+        Returns:
+            dict with "loss" and "token_accuracy" (teacher-forced, over real tokens) and
+            "bleu" (sacrebleu corpus BLEU of the decoded, detokenized translations).
+        """
+        if kwargs.pop("_use_cached_eval_dataset", False):
+            # Keras' own validation pass inside `fit`: the dataset is already prepared.
+            return super().evaluate(x, y, _use_cached_eval_dataset=True, **kwargs)
+        sources, targets = self._evaluation_pairs(x, y)
+        dataset = self._pair_dataset(sources, targets, batch_size=batch_size)
+        kwargs.pop("return_dict", None)
+        metrics = super().evaluate(dataset, return_dict=True, **kwargs)
+        translations = self.predict(sources, sampler=sampler, batch_size=batch_size)
+        metrics["bleu"] = corpus_bleu(translations, targets)
+        return metrics
+
+    def _evaluation_pairs(self, x, y):
+        if not isinstance(x, tf.data.Dataset):
+            return as_text_pairs(x, y)
+        if y is not None:
+            raise ValueError("`y` must be None when `x` is a tf.data.Dataset of pairs.")
+        if check_text_pair_dataset(x, "x"):
+            x = x.unbatch()
+        pairs = [(s.decode("utf-8"), t.decode("utf-8")) for s, t in x.as_numpy_iterator()]
+        if not pairs:
+            raise ValueError("`x` is an empty dataset: it yielded no (source, target) pairs.")
+        sources, targets = zip(*pairs, strict=True)
+        return list(sources), list(targets)
+
+    # === Export and serialization ===
+    def export(self, filepath, sampler=None, max_length=None):
+        """Writes a SavedModel that serves raw text; see `zoo.export.export_text_model`."""
+        from zoo.export import export_text_model
+
+        export_text_model(self, filepath, sampler=sampler, max_length=max_length)
+
+    def get_config(self):
+        return {
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "source_vectorizer": keras.saving.serialize_keras_object(self.source_vectorizer),
+            "target_vectorizer": keras.saving.serialize_keras_object(self.target_vectorizer),
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("backbone", "source_vectorizer", "target_vectorizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def _split_validation(validation_data):
+    if isinstance(validation_data, tf.data.Dataset):
+        return validation_data, None, "validation_data", None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise ValueError(
+            "`validation_data` must be (source_texts, target_texts) or a tf.data.Dataset of "
+            f"pairs, got {type(validation_data).__name__}."
+        )
+    return (*validation_data, "validation_data[0]", "validation_data[1]")
+
+
+def _pad_length_to_multiple(token_ids, padding_mask, multiple):
+    length = tf.shape(token_ids)[1]
+    padding = [[0, 0], [0, -length % multiple]]
+    return tf.pad(token_ids, padding), tf.pad(padding_mask, padding)
+
+
+def _decode_strings(array):
+    if array.ndim == 1:
+        return [text.decode("utf-8") for text in array]
+    return [_decode_strings(row) for row in array]

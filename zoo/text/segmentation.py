@@ -1,0 +1,42 @@
+"""In-graph text normalisation and word segmentation shared by vocabulary learning and tokenizing.
+
+Whitespace is kept as information rather than thrown away: every word that follows a space
+carries the marker "▁" (as in SentencePiece), and punctuation is split into pieces of its own.
+"Ça alors, t'es là !" segments into ["Ça", "▁alors", ",", "▁t", "'", "es", "▁là", "▁!"], so
+detokenizing is exact: join the pieces and turn markers back into spaces.
+"""
+
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+SPACE_MARKER = "\u2581"
+
+# A punctuation or symbol character (anything but letters, numbers, marks and whitespace),
+# with the space marker when a space came before it.
+_PUNCTUATION = rf"{SPACE_MARKER}?[^\pL\pN\pM\s{SPACE_MARKER}]"
+
+
+def normalize(texts, lowercase=False):
+    """NFKC-normalises, optionally lower-cases, and collapses whitespace to single spaces."""
+    texts = tf_text.normalize_utf8(texts, "NFKC")
+    if lowercase:
+        texts = tf.strings.lower(texts, encoding="utf-8")
+    # The marker is ours: a literal one in the input is read as a space.
+    texts = tf.strings.regex_replace(texts, rf"[\s{SPACE_MARKER}]+", " ")
+    return tf.strings.strip(texts)
+
+
+def split_words(normalized_texts):
+    """Segments normalised texts [batch] into a ragged [batch, words] tensor of pieces."""
+    marked = tf.strings.regex_replace(normalized_texts, " ", " " + SPACE_MARKER)
+    return tf_text.regex_split(
+        marked,
+        delim_regex_pattern=rf"\s|{_PUNCTUATION}",
+        keep_delim_regex_pattern=_PUNCTUATION,
+    )
+
+
+def join_words(word_texts):
+    """Inverse of split_words: [batch] strings of space-joined pieces -> the original text."""
+    joined = tf.strings.regex_replace(word_texts, " ", "")
+    return tf.strings.regex_replace(joined, SPACE_MARKER, " ")

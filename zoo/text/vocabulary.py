@@ -1,0 +1,68 @@
+"""Learning a vocabulary of word pieces from a corpus."""
+
+import collections
+
+import tensorflow as tf
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+from zoo.text.segmentation import normalize, split_words
+
+PAD, UNK, START, END = "[PAD]", "[UNK]", "[START]", "[END]"
+RESERVED_TOKENS = (PAD, UNK, START, END)
+SUFFIX_INDICATOR = "##"
+LEVELS = ("subword", "word", "character")
+
+
+def segment_corpus(texts, lowercase=False, batch_size=8192):
+    """Yields the word pieces of each text, segmented exactly as the vectorizer does in-graph."""
+    for begin in range(0, len(texts), batch_size):
+        words = split_words(normalize(tf.constant(texts[begin : begin + batch_size]), lowercase))
+        for row in words.to_list():
+            yield [word.decode("utf-8") for word in row]
+
+
+def learn_vocabulary(texts, vocabulary_size=8000, level="subword", lowercase=False):
+    """Learns a WordPiece vocabulary (reserved tokens first) from a list of strings.
+
+    Args:
+        texts: list of str, the corpus.
+        vocabulary_size: int, the most tokens to keep, reserved tokens included. Ignored at
+            character level, which keeps every character of the corpus.
+        level: "subword" (WordPiece pieces learned by frequency), "word" (whole words and
+            punctuation; rarer ones become [UNK]) or "character".
+        lowercase: bool, whether to lower-case before learning.
+
+    Returns:
+        list of str: "[PAD]", "[UNK]", "[START]", "[END]", then the learned pieces, with
+        "##" marking pieces that continue a word.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"`level` must be one of {LEVELS}, got {level!r}.")
+    if level != "character" and vocabulary_size <= len(RESERVED_TOKENS):
+        raise ValueError(
+            f"`vocabulary_size` must exceed the {len(RESERVED_TOKENS)} reserved tokens "
+            f"{RESERVED_TOKENS}, got {vocabulary_size!r}."
+        )
+    sentences = segment_corpus(list(texts), lowercase)
+    if level == "word":
+        counts = collections.Counter(word for words in sentences for word in words)
+        most_common = [
+            word for word, _ in counts.most_common(vocabulary_size - len(RESERVED_TOKENS))
+        ]
+        return [*RESERVED_TOKENS, *most_common]
+    if level == "character":
+        characters = sorted({char for words in sentences for word in words for char in word})
+        return [*RESERVED_TOKENS, *characters, *(SUFFIX_INDICATOR + c for c in characters)]
+    # The `tokenizers` trainer learns in about a second what tensorflow-text's learner takes
+    # minutes for; tokenizing itself stays in tensorflow-text, inside the graph.
+    tokenizer = Tokenizer(models.WordPiece(unk_token=UNK))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocabulary_size,
+        special_tokens=list(RESERVED_TOKENS),
+        continuing_subword_prefix=SUFFIX_INDICATOR,
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator((" ".join(words) for words in sentences), trainer)
+    ids = tokenizer.get_vocab()
+    return sorted(ids, key=ids.get)
