@@ -77,7 +77,9 @@ class LSTMTranslatorBackbone(keras.Model):
         self.trainable_embeddings = trainable_embeddings
 
         # === Layers ===
-        self.source_reverser = ReversePaddedSequence(name="source_reverser")
+        self.source_reverser = (
+            ReversePaddedSequence(name="source_reverser") if reverse_source else None
+        )
         self.encoder_embedding = keras.layers.Embedding(
             source_vocabulary_size,
             embedding_dim,
@@ -125,7 +127,7 @@ class LSTMTranslatorBackbone(keras.Model):
 
     def _run_encoder(self, token_ids, padding_mask, training=None):
         """Returns the final states of each encoder layer: a list of [h] or [h, c]."""
-        if self.reverse_source:
+        if self.source_reverser is not None:
             token_ids = self.source_reverser(token_ids, padding_mask=padding_mask)
         x = self.dropout_layer(self.encoder_embedding(token_ids), training=training)
         final_states = []

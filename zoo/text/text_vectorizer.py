@@ -114,7 +114,8 @@ class TextVectorizer:
         after_end = tf.cumsum(tf.cast(token_ids == self.end_token_id, tf.int32), axis=1) > 0
         keep = ~after_end & (token_ids != self.pad_token_id) & (token_ids != self.start_token_id)
         words = self._wordpiece.detokenize(tf.ragged.boolean_mask(token_ids, keep))
-        return join_words(words)
+        # An unknown word swallows the space marker before it; most often there was a space.
+        return tf.strings.regex_replace(join_words(words), r"(\S)\[UNK\]", r"\1 [UNK]")
 
     def get_config(self):
         return {

@@ -26,8 +26,10 @@ def learn_vocabulary(texts, vocabulary_size=8000, level="subword", lowercase=Fal
 
     Args:
         texts: list of str, the corpus.
-        vocabulary_size: int, the most tokens to keep, reserved tokens included. Ignored at
-            character level, which keeps every character of the corpus.
+        vocabulary_size: int, the most tokens to keep, reserved tokens included. Every
+            character of the corpus is kept, as a word start and as a continuation, so only
+            unseen characters become [UNK]; that alphabet can outgrow a very small size.
+            Ignored at character level.
         level: "subword" (WordPiece pieces learned by frequency), "word" (whole words and
             punctuation; rarer ones become [UNK]) or "character".
         lowercase: bool, whether to lower-case before learning.
@@ -43,16 +45,17 @@ def learn_vocabulary(texts, vocabulary_size=8000, level="subword", lowercase=Fal
             f"`vocabulary_size` must exceed the {len(RESERVED_TOKENS)} reserved tokens "
             f"{RESERVED_TOKENS}, got {vocabulary_size!r}."
         )
-    sentences = segment_corpus(list(texts), lowercase)
+    words = [word for sentence in segment_corpus(list(texts), lowercase) for word in sentence]
     if level == "word":
-        counts = collections.Counter(word for words in sentences for word in words)
+        counts = collections.Counter(words)
         most_common = [
             word for word, _ in counts.most_common(vocabulary_size - len(RESERVED_TOKENS))
         ]
         return [*RESERVED_TOKENS, *most_common]
+    characters = sorted({char for word in words for char in word})
+    alphabet = [*characters, *(SUFFIX_INDICATOR + char for char in characters)]
     if level == "character":
-        characters = sorted({char for words in sentences for word in words for char in word})
-        return [*RESERVED_TOKENS, *characters, *(SUFFIX_INDICATOR + c for c in characters)]
+        return [*RESERVED_TOKENS, *alphabet]
     # The `tokenizers` trainer learns in about a second what tensorflow-text's learner takes
     # minutes for; tokenizing itself stays in tensorflow-text, inside the graph.
     tokenizer = Tokenizer(models.WordPiece(unk_token=UNK))
@@ -63,6 +66,9 @@ def learn_vocabulary(texts, vocabulary_size=8000, level="subword", lowercase=Fal
         continuing_subword_prefix=SUFFIX_INDICATOR,
         show_progress=False,
     )
-    tokenizer.train_from_iterator((" ".join(words) for words in sentences), trainer)
+    tokenizer.train_from_iterator(words, trainer)
     ids = tokenizer.get_vocab()
-    return sorted(ids, key=ids.get)
+    known = set(RESERVED_TOKENS) | set(alphabet)
+    pieces = [token for token in sorted(ids, key=ids.get) if token not in known]
+    room = max(vocabulary_size - len(RESERVED_TOKENS) - len(alphabet), 0)
+    return [*RESERVED_TOKENS, *alphabet, *pieces[:room]]

@@ -1,0 +1,328 @@
+"""Translation quality and speed of a catalog model on Multi30k, trained for a time budget.
+
+Builds the named `zoo.catalog.CATALOG` configuration on Multi30k train (its vocabularies
+learned from the training texts), trains it with `model.fit` until the wall-clock budget is
+spent, then reports:
+
+- BLEU (sacrebleu, with its signature) on validation and test2016, greedy and beam search;
+- training throughput in real target tokens (labels that carry loss weight) per second;
+- greedy and beam decoding time per sentence on test2016, through `model.predict`;
+- the conditions: model, options, parameter count, epochs run, budget and machine.
+
+Run from the repository root:
+
+    TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/translate.py --data ../shared/data/multi30k \\
+        --model lstm-small --budget-minutes 10
+
+A quick check: `--budget-minutes 1 --max-train-pairs 2000`. The last line printed is one JSON
+object with every figure.
+"""
+
+import argparse
+import ast
+import statistics
+import time
+
+import keras
+import numpy as np
+import sacrebleu
+import tensorflow as tf
+from common import machine_conditions, print_json
+
+import zoo
+from zoo.tasks.seq2seq import SOURCE_LENGTH_BUCKET
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--data", required=True, help="the Multi30k directory (holding raw/)")
+    parser.add_argument(
+        "--model", default="lstm-small", choices=sorted(zoo.catalog.CATALOG), help="catalog name"
+    )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a catalog option, e.g. --option units=256 (repeatable; Python literals)",
+    )
+    parser.add_argument("--budget-minutes", type=float, default=10.0, help="training time")
+    parser.add_argument("--source-language", default="en")
+    parser.add_argument("--target-language", default="de")
+    parser.add_argument(
+        "--max-train-pairs", type=int, default=None, help="train on the first N pairs only"
+    )
+    parser.add_argument("--max-epochs", type=int, default=1000, help="stop earlier than budget")
+    parser.add_argument("--batch-size", type=int, default=64, help="training batch size")
+    parser.add_argument("--decode-batch-size", type=int, default=32)
+    parser.add_argument("--num-beams", type=int, default=4)
+    parser.add_argument("--length-penalty", type=float, default=0.6)
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args()
+
+
+def parse_options(pairs):
+    options = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise SystemExit(f"--option takes KEY=VALUE, got {pair!r}.")
+        try:
+            options[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            options[key] = value  # a bare string such as cell=gru
+    return options
+
+
+# Steps this many times slower than the median step are taken for (re)tracing of the training
+# function, which Keras does for the first batch and again when batch shapes change.
+TRACING_STEP_FACTOR = 10.0
+
+
+# === Training callbacks ===
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training at the first batch end after `seconds` of training (wall clock)."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self.start >= self.seconds:
+            self.model.stop_training = True
+
+
+class BatchMeter(keras.callbacks.Callback):
+    """Counts the training batches of every epoch and times each one.
+
+    A batch's time runs from `on_train_batch_begin` to `on_train_batch_end`, which in Keras'
+    TensorFlow trainer spans fetching the batch and the training step, but not validation.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.batches_per_epoch = []
+        self.batch_seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches_per_epoch.append(0)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._batch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batch_seconds.append(time.perf_counter() - self._batch_start)
+        self.batches_per_epoch[-1] += 1
+
+
+def label_token_counts(model, targets):
+    """Real target tokens per pair as the loss sees them: the target's tokens, truncated as the
+    vectorizer packs them, plus the end token."""
+    vectorizer = model.target_vectorizer
+    lengths = vectorizer.tokenize(tf.constant(targets)).row_lengths().numpy()
+    return np.minimum(lengths, vectorizer.sequence_length - 2) + 1
+
+
+def train(model, train_pairs, validation_pairs, args):
+    budget, meter = TimeBudget(60.0 * args.budget_minutes), BatchMeter()
+    start = time.perf_counter()
+    history = model.fit(
+        *train_pairs,
+        batch_size=args.batch_size,
+        epochs=args.max_epochs,
+        validation_data=validation_pairs,
+        callbacks=[budget, meter],
+        verbose=2,
+    )
+    fit_seconds = time.perf_counter() - start
+
+    num_pairs = len(train_pairs[0])
+    tokens_per_pair = label_token_counts(model, train_pairs[1])
+    steps_per_epoch = -(-num_pairs // args.batch_size)
+    # Whole epochs see every pair once; a stopped epoch saw full batches of shuffled pairs.
+    full_epochs = sum(batches == steps_per_epoch for batches in meter.batches_per_epoch)
+    partial_batches = sum(b for b in meter.batches_per_epoch if b != steps_per_epoch)
+    mean_batch_tokens = args.batch_size * tokens_per_pair.mean()
+    tokens = full_epochs * tokens_per_pair.sum() + partial_batches * mean_batch_tokens
+    # Leave the steps that traced the training function out of the steady rate.
+    median_step = statistics.median(meter.batch_seconds)
+    tracing = [
+        seconds
+        for step, seconds in enumerate(meter.batch_seconds)
+        if step == 0 or seconds > TRACING_STEP_FACTOR * median_step
+    ]
+    steady_seconds = sum(meter.batch_seconds) - sum(tracing)
+    steady_tokens = max(tokens - len(tracing) * mean_batch_tokens, 0)
+    last = {key: values[-1] for key, values in history.history.items()}
+    return {
+        "fit_seconds": fit_seconds,
+        "tracing_steps": len(tracing),
+        "tracing_seconds": sum(tracing),
+        "median_step_seconds": median_step,
+        "train_steps": len(meter.batch_seconds),
+        "epochs_run": full_epochs + partial_batches / steps_per_epoch,
+        "train_target_tokens": int(tokens),
+        "train_target_tokens_per_second": steady_tokens / steady_seconds if steady_seconds else 0,
+        "train_target_tokens_per_second_overall": tokens / fit_seconds,
+        "final_metrics": {key: round(float(value), 4) for key, value in last.items()},
+    }
+
+
+# === Decoding ===
+def warm_up(model, texts, sampler, batch_size):
+    """Decodes one batch of every shape `predict` meets on `texts`, so that timing it leaves
+    out XLA compiles. `predict` pads source lengths up to a multiple of SOURCE_LENGTH_BUCKET
+    and compiles once per (batch rows, padded length)."""
+    seen = set()
+    for begin in range(0, len(texts), batch_size):
+        batch = texts[begin : begin + batch_size]
+        token_ids, _ = model.source_vectorizer(tf.constant(batch), add_start=False)
+        shape = (len(batch), -(-int(token_ids.shape[1]) // SOURCE_LENGTH_BUCKET))
+        if shape not in seen:
+            seen.add(shape)
+            model.predict(batch, sampler=sampler, batch_size=batch_size)
+    return len(seen)
+
+
+def timed_translations(model, texts, sampler, batch_size):
+    """Warms up, then translates `texts`; returns (translations, ms per sentence)."""
+    warm_up(model, texts, sampler, batch_size)
+    start = time.perf_counter()
+    translations = model.predict(texts, sampler=sampler, batch_size=batch_size)
+    return translations, 1000.0 * (time.perf_counter() - start) / len(texts)
+
+
+def main():
+    args = parse_args()
+    keras.utils.set_random_seed(args.seed)
+    start = time.perf_counter()
+    conditions = machine_conditions()
+    languages = {"source_language": args.source_language, "target_language": args.target_language}
+    splits = {
+        split: zoo.datasets.load_translation("multi30k", split, path=args.data, **languages)
+        for split in ("train", "validation", "test")
+    }
+    train_pairs = splits["train"]
+    if args.max_train_pairs:
+        train_pairs = tuple(texts[: args.max_train_pairs] for texts in train_pairs)
+
+    _, catalog_options = zoo.catalog.CATALOG[args.model]
+    overrides = parse_options(args.option)
+    options = {**catalog_options, **overrides}
+    build_start = time.perf_counter()
+    model = zoo.build(args.model, *train_pairs, **overrides)
+    build_seconds = time.perf_counter() - build_start
+    print(
+        f"{args.model} {options}: {model.count_params():,} parameters, built in "
+        f"{build_seconds:.1f}s; training on {len(train_pairs[0]):,} pairs for at most "
+        f"{args.budget_minutes:g} min",
+        flush=True,
+    )
+
+    training = train(model, train_pairs, splits["validation"], args)
+
+    greedy = zoo.decoding.GreedySampler()
+    beam = zoo.decoding.BeamSampler(num_beams=args.num_beams, length_penalty=args.length_penalty)
+    test_sources, test_references = splits["test"]
+    validation_sources, validation_references = splits["validation"]
+    bleu, decode_ms = {}, {}
+    for name, sampler in (("greedy", greedy), (f"beam{args.num_beams}", beam)):
+        translations, decode_ms[name] = timed_translations(
+            model, test_sources, sampler, args.decode_batch_size
+        )
+        bleu[f"test_{name}"] = zoo.metrics.corpus_bleu(translations, test_references)
+        translations = model.predict(
+            validation_sources, sampler=sampler, batch_size=args.decode_batch_size
+        )
+        bleu[f"validation_{name}"] = zoo.metrics.corpus_bleu(translations, validation_references)
+
+    figures = {
+        "benchmark": "translate",
+        "model": args.model,
+        "options": options,
+        "parameters": model.count_params(),
+        "data": {
+            "dataset": "multi30k",
+            **languages,
+            "train_pairs": len(train_pairs[0]),
+            "validation_pairs": len(validation_sources),
+            "test_pairs": len(test_sources),
+            "source_vocabulary_size": model.source_vectorizer.vocabulary_size,
+            "target_vocabulary_size": model.target_vectorizer.vocabulary_size,
+        },
+        "budget_minutes": args.budget_minutes,
+        "batch_size": args.batch_size,
+        **{key: _rounded(value) for key, value in training.items()},
+        "bleu": {key: round(value, 2) for key, value in bleu.items()},
+        "bleu_signature": bleu_signature(),
+        "decode_ms_per_sentence": {key: round(value, 2) for key, value in decode_ms.items()},
+        "decode": {
+            "batch_size": args.decode_batch_size,
+            "num_beams": args.num_beams,
+            "length_penalty": args.length_penalty,
+            "max_length": model.target_vectorizer.sequence_length - 1,
+        },
+        "build_seconds": round(build_seconds, 1),
+        "conditions": conditions,
+        "total_seconds": round(time.perf_counter() - start, 1),
+    }
+    report(figures)
+    print_json(figures)
+
+
+def bleu_signature():
+    """`zoo.metrics.bleu_signature()`; where that raises (sacrebleu 2.x knows the number of
+    references only once it has scored a corpus), the same default BLEU's after scoring one."""
+    try:
+        return zoo.metrics.bleu_signature()
+    except ValueError:
+        metric = sacrebleu.metrics.BLEU()
+        metric.corpus_score(["."], [["."]])
+        return str(metric.get_signature())
+
+
+def _rounded(value):
+    return round(value, 2) if isinstance(value, float) else value
+
+
+def report(figures):
+    beam_name = f"beam{figures['decode']['num_beams']}"
+    bleu, ms = figures["bleu"], figures["decode_ms_per_sentence"]
+    conditions = figures["conditions"]
+    print(f"\n{figures['model']} {figures['options']}, {figures['parameters']:,} parameters")
+    print(
+        f"trained {figures['epochs_run']:.2f} epochs ({figures['train_steps']} steps of "
+        f"{figures['batch_size']}) on {figures['data']['train_pairs']:,} pairs in "
+        f"{figures['fit_seconds']:.0f}s (budget {figures['budget_minutes']:g} min); "
+        f"final {figures['final_metrics']}"
+    )
+    print(
+        f"training: {figures['train_target_tokens_per_second']:,.0f} target tokens/s "
+        f"(steady, leaving out {figures['tracing_steps']} tracing steps that took "
+        f"{figures['tracing_seconds']:.1f}s); "
+        f"{figures['train_target_tokens_per_second_overall']:,.0f} over the whole fit"
+    )
+    print(f"{'BLEU':<24}{'greedy':>10}{beam_name:>10}")
+    for split in ("validation", "test"):
+        label = "test2016" if split == "test" else split
+        print(f"{label:<24}{bleu[f'{split}_greedy']:>10.2f}{bleu[f'{split}_{beam_name}']:>10.2f}")
+    print(
+        f"{'decode ms/sentence':<24}{ms['greedy']:>10.2f}{ms[beam_name]:>10.2f}"
+        f"   (test2016, model.predict, batch {figures['decode']['batch_size']}, "
+        f"length penalty {figures['decode']['length_penalty']})"
+    )
+    print(f"sacrebleu {figures['bleu_signature']}")
+    print(
+        f"machine: {conditions['cpu']}, {conditions['usable_cores']} usable cores, "
+        f"load {conditions['load_average_1min']} at start; TF {conditions['tensorflow']}, "
+        f"Keras {conditions['keras']}; total {figures['total_seconds']:.0f}s\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

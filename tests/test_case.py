@@ -1,0 +1,45 @@
+"""Shared test helpers: a small corpus and tiny translators trained once per session."""
+
+import keras
+import numpy as np
+
+import zoo
+
+
+def _unambiguous_pairs(count, offset=5000):
+    """Pairs whose English side is unique: Tatoeba often gives one sentence several
+    translations, which no model could reproduce exactly."""
+    sources, targets = zoo.datasets.load_translation("tatoeba", "train")
+    first_translation = {}
+    for source, target in zip(sources[offset:], targets[offset:], strict=True):
+        first_translation.setdefault(source, target)
+        if len(first_translation) == count:
+            return list(first_translation), list(first_translation.values())
+
+
+# Forty short pairs from the shipped corpus: small enough to memorise in seconds.
+MEMORY_SOURCES, MEMORY_TARGETS = _unambiguous_pairs(40)
+
+
+def tiny_translator(sources=MEMORY_SOURCES, targets=MEMORY_TARGETS, **options):
+    """A small, fast-learning translator for tests (options override the defaults)."""
+    options = {"vocabulary_size": 300, "embedding_dim": 32, "units": 64, **options}
+    model = zoo.lstm_translator(sources, targets, **options)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), sampler=options.get("sampler", "greedy"))
+    return model
+
+
+def teacher_forced_batch(model, sources, targets):
+    """The (x, y, sample_weight) batch the model trains on, as NumPy."""
+    x, y, sample_weight = model.preprocess(np.array(sources), np.array(targets))
+    return {name: value.numpy() for name, value in x.items()}, y.numpy(), sample_weight.numpy()
+
+
+def step_by_step_logits(backbone, x):
+    """Decodes the given decoder inputs one token at a time with the cached step function."""
+    cache = backbone.encode(x["encoder_token_ids"], x["encoder_padding_mask"])
+    logits = []
+    for index in range(x["decoder_token_ids"].shape[1]):
+        step_logits, cache = backbone.step(x["decoder_token_ids"][:, index], cache, index)
+        logits.append(step_logits.numpy())
+    return np.stack(logits, axis=1)

@@ -1,0 +1,121 @@
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from tests.test_case import (
+    MEMORY_SOURCES,
+    MEMORY_TARGETS,
+    step_by_step_logits,
+    teacher_forced_batch,
+    tiny_translator,
+)
+
+SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
+
+OPTIONS = {
+    "lstm": {},
+    "gru": {"cell": "gru"},
+    "stacked": {"num_layers": 3},
+    "bidirectional": {"bidirectional": True},
+    "residual_layer_norm": {"num_layers": 2, "residual": True, "layer_norm": True},
+    "dropout": {"dropout": 0.2, "num_layers": 2},
+    "reverse_source": {"reverse_source": True},
+    "everything": {
+        "cell": "gru",
+        "num_layers": 2,
+        "bidirectional": True,
+        "residual": True,
+        "layer_norm": True,
+        "dropout": 0.1,
+        "reverse_source": True,
+    },
+}
+
+
+@pytest.mark.parametrize("options", OPTIONS.values(), ids=OPTIONS.keys())
+def test_option_trains_and_its_cached_decoding_equals_teacher_forcing(options):
+    model = tiny_translator(SOURCES, TARGETS, **options)
+    x, y, sample_weight = teacher_forced_batch(model, SOURCES, TARGETS)
+    before = model.test_on_batch(x, y, sample_weight)
+    for _ in range(3):
+        model.train_on_batch(x, y, sample_weight)
+    assert model.test_on_batch(x, y, sample_weight) < before
+    teacher_forced = model.backbone(x, training=False).numpy()
+    real = x["decoder_padding_mask"]  # padded positions are never decoded
+    np.testing.assert_allclose(
+        step_by_step_logits(model.backbone, x)[real], teacher_forced[real], atol=1e-5
+    )
+
+
+def test_options_shape_the_graph():
+    backbone = tiny_translator(SOURCES, TARGETS, **OPTIONS["everything"]).backbone
+    names = [layer.name for layer in backbone.layers]
+    assert [name for name in names if name.startswith("encoder_gru")] == [
+        "encoder_gru_0",
+        "encoder_gru_1",
+    ]
+    assert isinstance(backbone.get_layer("encoder_gru_0"), keras.layers.Bidirectional)
+    assert backbone.get_layer("decoder_gru_1").units == 64
+    assert "encoder_layer_norm_0" in names and "decoder_layer_norm_0" in names
+
+
+def test_reverse_source_feeds_the_encoder_the_reversed_tokens():
+    forward = tiny_translator(SOURCES, TARGETS)
+    backward = tiny_translator(
+        SOURCES,
+        TARGETS,
+        reverse_source=True,
+        source_vectorizer=forward.source_vectorizer,
+        target_vectorizer=forward.target_vectorizer,
+    )
+    backward.backbone.set_weights(forward.backbone.get_weights())
+    x, _, _ = teacher_forced_batch(forward, SOURCES, TARGETS)
+    lengths = x["encoder_padding_mask"].sum(axis=1)
+    reversed_ids = x["encoder_token_ids"].copy()
+    for row, length in enumerate(lengths):
+        reversed_ids[row, :length] = reversed_ids[row, :length][::-1]
+    expected = forward.backbone.encode(reversed_ids, x["encoder_padding_mask"])
+    actual = backward.backbone.encode(x["encoder_token_ids"], x["encoder_padding_mask"])
+    np.testing.assert_allclose(actual[0][0], expected[0][0], atol=1e-6)
+
+
+def test_given_embedding_matrices_are_used_and_can_be_frozen():
+    reference = tiny_translator(SOURCES, TARGETS)
+    source_size = reference.source_vectorizer.vocabulary_size
+    target_size = reference.target_vectorizer.vocabulary_size
+    rng = np.random.default_rng(0)
+    source_matrix = rng.normal(size=(source_size, 32)).astype("float32")
+    target_matrix = rng.normal(size=(target_size, 32)).astype("float32")
+    model = tiny_translator(
+        SOURCES,
+        TARGETS,
+        embeddings_initializer={"source": source_matrix, "target": target_matrix},
+        trainable_embeddings=False,
+    )
+    model.fit(SOURCES, TARGETS, epochs=2, batch_size=4, verbose=0)
+    np.testing.assert_array_equal(model.backbone.encoder_embedding.embeddings, source_matrix)
+    np.testing.assert_array_equal(model.backbone.decoder_embedding.embeddings, target_matrix)
+
+
+def test_bad_builder_options_raise_errors_naming_them():
+    with pytest.raises(ValueError, match=r"`cell`.*'rnn'"):
+        tiny_translator(SOURCES, TARGETS, cell="rnn")
+    with pytest.raises(ValueError, match=r"`units`.*even.*63"):
+        tiny_translator(SOURCES, TARGETS, units=63, bidirectional=True)
+    with pytest.raises(ValueError, match=r"`num_layers`.*0"):
+        tiny_translator(SOURCES, TARGETS, num_layers=0)
+    with pytest.raises(ValueError, match=r"embeddings_initializer\['source'\].*\(3, 32\)"):
+        tiny_translator(SOURCES, TARGETS, embeddings_initializer={"source": np.zeros((3, 32))})
+    with pytest.raises(ValueError, match=r"`source_texts` is empty"):
+        zoo.lstm_translator([], TARGETS)
+    with pytest.raises(TypeError, match=r"`target_texts`.*None"):
+        zoo.lstm_translator(SOURCES, None)
+
+
+def test_catalog_builds_named_configurations_with_overrides():
+    model = zoo.build("lstm-sutskever", SOURCES, TARGETS, units=32, embedding_dim=16)
+    backbone = model.backbone
+    assert (backbone.num_layers, backbone.reverse_source, backbone.units) == (4, True, 32)
+    with pytest.raises(ValueError, match=r"'lstm-huge'.*lstm-small.*lstm-sutskever"):
+        zoo.build("lstm-huge", SOURCES, TARGETS)

@@ -1,0 +1,51 @@
+"""Runs every notebook top to bottom in quick mode (ZOO_QUICK=1), as a newcomer would."""
+
+import sys
+from pathlib import Path
+
+import nbclient
+import nbformat
+import pytest
+from ipykernel.kernelspec import install as install_kernelspec
+from nbclient.exceptions import CellExecutionError
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture
+def python3_kernel(tmp_path, monkeypatch):
+    """Points the "python3" kernel at this interpreter, whatever other kernelspecs exist."""
+    prefix = tmp_path / "jupyter"
+    install_kernelspec(kernel_name="python3", prefix=str(prefix))
+    # JUPYTER_PATH comes first in Jupyter's search path, before user and system kernels.
+    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+    return "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_runs(path, python3_kernel, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_QUICK", "1")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    notebook = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=900,
+        kernel_name=python3_kernel,
+        # Run from a scratch directory, so nothing a notebook writes lands in the repo.
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        pytest.fail(f"{path.name} failed (kernel {sys.executable}):\n{error}", pytrace=False)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_is_committed_without_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    with_outputs = [
+        index
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
+    ]
+    assert not with_outputs, f"{path.name}: clear the outputs of cells {with_outputs}."

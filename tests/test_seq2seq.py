@@ -1,0 +1,169 @@
+"""The uniform interface, on one tiny translator that memorises forty pairs."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS, tiny_translator
+from zoo.text.segmentation import normalize
+
+# Outputs are NFKC-normalised text (Tatoeba's narrow no-break spaces become spaces).
+EXPECTED = [text.decode() for text in normalize(tf.constant(MEMORY_TARGETS)).numpy()]
+BEAM = zoo.decoding.BeamSampler(num_beams=4)
+
+
+@pytest.fixture(scope="module")
+def model():
+    model = tiny_translator(units=128, embedding_dim=64)
+    model.fit(MEMORY_SOURCES, MEMORY_TARGETS, epochs=80, batch_size=8, verbose=0)
+    return model
+
+
+@pytest.fixture(scope="module")
+def greedy_outputs(model):
+    return model.predict(MEMORY_SOURCES)
+
+
+def test_memorises_the_corpus_under_greedy_and_beam_decoding(model, greedy_outputs):
+    assert greedy_outputs == EXPECTED
+    assert model.predict(MEMORY_SOURCES, sampler=BEAM) == EXPECTED
+
+
+def test_evaluate_reports_loss_token_accuracy_and_bleu(model):
+    metrics = model.evaluate(MEMORY_SOURCES, EXPECTED, verbose=0)
+    assert set(metrics) == {"loss", "token_accuracy", "bleu"}
+    assert metrics["loss"] < 0.1 and metrics["token_accuracy"] > 0.98
+    assert metrics["bleu"] == pytest.approx(100.0)
+
+
+def test_beam_n_best_lists_are_sorted_and_one_beam_equals_greedy(model, greedy_outputs):
+    sources = MEMORY_SOURCES[:6]
+    n_best, scores = model.predict(
+        sources,
+        sampler=zoo.decoding.BeamSampler(num_beams=3, return_all_beams=True),
+        return_scores=True,
+    )
+    assert [len(candidates) for candidates in n_best] == [3] * 6
+    assert scores.shape == (6, 3) and (np.diff(scores, axis=1) <= 0).all()
+    assert [candidates[0] for candidates in n_best] == EXPECTED[:6]
+    one_beam, one_beam_scores = model.predict(
+        sources, sampler=zoo.decoding.BeamSampler(num_beams=1), return_scores=True
+    )
+    greedy, greedy_scores = model.predict(sources, return_scores=True)
+    assert one_beam == greedy == greedy_outputs[:6]
+    np.testing.assert_allclose(one_beam_scores, greedy_scores, rtol=1e-5)
+
+
+def test_sampling_with_a_seed_is_reproducible(model):
+    def sample(seed):
+        sampler = zoo.decoding.RandomSampler(temperature=3.0, seed=seed)
+        return model.predict(MEMORY_SOURCES[:10], sampler=sampler)
+
+    assert sample(7) == sample(7)
+    assert sample(7) != sample(8)
+
+
+def test_single_string_gives_a_single_string(model, greedy_outputs):
+    assert model.predict(MEMORY_SOURCES[0]) == greedy_outputs[0]
+
+
+def test_keras_file_round_trip_predicts_identically(model, greedy_outputs, tmp_path):
+    model.compile(sampler=BEAM)
+    try:
+        model.save(tmp_path / "model.keras")
+    finally:
+        model.compile(sampler="greedy")
+    restored = zoo.load(tmp_path / "model.keras")
+    assert isinstance(restored.sampler, zoo.decoding.BeamSampler)
+    assert restored.predict(MEMORY_SOURCES, sampler="greedy") == greedy_outputs
+    for original, loaded in zip(model.weights, restored.weights, strict=True):
+        np.testing.assert_array_equal(original, loaded)
+
+
+EXPORT_CLIENT = textwrap.dedent(
+    """
+    import json, sys
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
+
+    served = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+    result = served(inputs=tf.constant(json.loads(sys.argv[2])))
+    assert "zoo" not in sys.modules and "keras_hub" not in sys.modules
+    print(json.dumps({
+        "outputs": [text.decode() for text in result["outputs"].numpy()],
+        "scores": result["scores"].numpy().tolist(),
+        "dtypes": [result["outputs"].dtype.name, result["scores"].dtype.name],
+    }))
+    """
+)
+
+
+def test_export_reloads_without_zoo_and_equals_predict(model, tmp_path):
+    sources = [*MEMORY_SOURCES[:8], "", "Who " * 2500]
+    expected, expected_scores = model.predict(sources, return_scores=True)
+    model.export(tmp_path / "export")
+    completed = subprocess.run(
+        [sys.executable, "-c", EXPORT_CLIENT, str(tmp_path / "export"), json.dumps(sources)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    served = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert served["outputs"] == expected
+    np.testing.assert_allclose(served["scores"], expected_scores, rtol=1e-5)
+    assert served["dtypes"] == ["string", "float32"]
+
+
+def test_fit_accepts_datasets_and_arrays():
+    model = tiny_translator(MEMORY_SOURCES[:8], MEMORY_TARGETS[:8])
+    pairs = tf.data.Dataset.from_tensor_slices((MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]))
+    for data in (
+        {"x": pairs},
+        {"x": pairs.batch(4)},
+        {"x": np.array(MEMORY_SOURCES[:8]), "y": np.array(MEMORY_TARGETS[:8])},
+    ):
+        history = model.fit(**data, epochs=2, batch_size=4, verbose=0)
+        assert history.history["loss"][1] < history.history["loss"][0]
+    metrics = model.evaluate(pairs.batch(4), verbose=0)
+    assert 0 <= metrics["bleu"] <= 100
+
+
+def test_empty_and_very_long_strings_have_defined_outputs(model):
+    empty, long = model.predict(["", "Who? " * 2000])
+    assert isinstance(empty, str) and isinstance(long, str)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda m: m.predict([]), ValueError, r"`x` is empty"),
+        (lambda m: m.predict(None), TypeError, r"`x` must be a string.*NoneType"),
+        (lambda m: m.predict(["ok", 3]), TypeError, r"`x\[1\]` must be a string, got int"),
+        (lambda m: m.predict(np.zeros((2, 2))), ValueError, r"`x` must be one-dimensional"),
+        (lambda m: m.fit(["a", "b"], ["a"]), ValueError, r"`x` and `y`.*same length.*2 and 1"),
+        (lambda m: m.fit([], []), ValueError, r"`x` is empty"),
+        (lambda m: m.fit(["a"], [b"\xff"]), ValueError, r"`y\[0\]` is bytes.*UTF-8"),
+        (lambda m: m.evaluate(["a"], None), TypeError, r"`y` must be a string.*None"),
+        (
+            lambda m: m.fit(tf.data.Dataset.from_tensor_slices([1, 2])),
+            TypeError,
+            r"`x` must be a tf.data.Dataset of \(source, target\) string pairs",
+        ),
+        (
+            lambda m: m.fit(["a"], ["b"], validation_data=["a"]),
+            ValueError,
+            r"`validation_data` must be \(source_texts, target_texts\)",
+        ),
+        (lambda m: m.predict(["a"], sampler="top_p"), ValueError, r"greedy"),
+    ],
+)
+def test_bad_input_raises_clear_errors_at_the_public_verb(model, call, error, message):
+    with pytest.raises(error, match=message):
+        call(model)

@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from zoo.text import RESERVED_TOKENS, TextVectorizer, learn_vocabulary
+from zoo.text.segmentation import normalize
+
+CORPUS = [
+    "Ça alors, t'es là !",
+    "Je n'aime pas les épinards.",
+    "Straße, Œuvre — naïve café?",
+    "東京は大きい。",
+    "Run! Go. Who?",
+    "Der Hund läuft schnell: 3,5 km/h.",
+    "Emoji 🙂 and ﬁ ligature ½",
+    "e\u0301 composed",
+]
+
+
+@pytest.mark.parametrize("level", ["subword", "word", "character"])
+def test_round_trip_restores_normalized_unicode_text(level):
+    vectorizer = TextVectorizer.from_corpus(CORPUS, vocabulary_size=200, level=level)
+    token_ids, _ = vectorizer(tf.constant(CORPUS))
+    restored = [text.decode() for text in vectorizer.detokenize(token_ids).numpy()]
+    expected = [text.decode() for text in normalize(tf.constant(CORPUS)).numpy()]
+    assert restored == expected
+    # NFKC: the ligature and the fraction are spelled out, the accent is composed.
+    assert "fi ligature 1⁄2" in restored[6] and restored[7] == "\u00e9 composed"
+
+
+def test_detokenized_text_keeps_the_corpus_spacing_of_punctuation():
+    vectorizer = TextVectorizer.from_corpus(["Va !", "Run!", "Who?", "Qui ?"], 50)
+    token_ids, _ = vectorizer(tf.constant(["Qui !", "Va?"]))
+    assert [t.decode() for t in vectorizer.detokenize(token_ids).numpy()] == ["Qui !", "Va?"]
+    assert not any(token.startswith("##") and len(token) == 2 for token in vectorizer.vocabulary)
+
+
+def test_reserved_tokens_padding_and_start_end():
+    vectorizer = TextVectorizer.from_corpus(CORPUS, 200)
+    assert vectorizer.vocabulary[:4] == list(RESERVED_TOKENS)
+    token_ids, padding_mask = vectorizer(tf.constant(["Run!", "", "Je n'aime pas les épinards."]))
+    token_ids, padding_mask = token_ids.numpy(), padding_mask.numpy()
+    assert token_ids[1, :2].tolist() == [2, 3] and not token_ids[1, 2:].any()
+    assert (token_ids[:, 0] == vectorizer.start_token_id).all()
+    assert padding_mask.sum(axis=1)[1] == 2
+    np.testing.assert_array_equal(padding_mask, token_ids != vectorizer.pad_token_id)
+    without_start, _ = vectorizer(tf.constant(["Run!"]), add_start=False)
+    assert without_start.numpy()[0, -1] == vectorizer.end_token_id
+    assert without_start.numpy()[0, 0] != vectorizer.start_token_id
+
+
+def test_detokenize_stops_at_the_end_token_and_empty_text_round_trips():
+    vectorizer = TextVectorizer.from_corpus(CORPUS, 200)
+    run = vectorizer.tokenize(tf.constant(["Run!"])).to_list()[0]
+    first = [*run, vectorizer.end_token_id, *run]
+    ids = tf.constant([first, [vectorizer.end_token_id] + [0] * (len(first) - 1)])
+    assert vectorizer.detokenize(ids).numpy().tolist() == [b"Run!", b""]
+
+
+def test_long_input_is_truncated_to_sequence_length():
+    vectorizer = TextVectorizer.from_corpus(CORPUS, 200, sequence_length=16)
+    long_text = " ".join(["Run!"] * 2500)  # 10,000 characters
+    token_ids, padding_mask = vectorizer(tf.constant([long_text]))
+    assert token_ids.shape == (1, 16) and padding_mask.numpy().all()
+    assert token_ids.numpy()[0, -1] == vectorizer.end_token_id
+    assert vectorizer.detokenize(token_ids).numpy()[0].decode().startswith("Run! Run!")
+
+
+def test_lowercase_option_and_unknown_characters():
+    vectorizer = TextVectorizer.from_corpus(["the dog runs."], 50, lowercase=True)
+    token_ids, _ = vectorizer(tf.constant(["THE DOG RUNS.", "the zebra"]))
+    assert vectorizer.detokenize(token_ids).numpy().tolist() == [b"the dog runs.", b"the [UNK]"]
+
+
+def test_config_round_trip_tokenizes_identically():
+    vectorizer = TextVectorizer.from_corpus(CORPUS, 200, lowercase=True, sequence_length=20)
+    restored = TextVectorizer.from_config(vectorizer.get_config())
+    texts = tf.constant(CORPUS)
+    np.testing.assert_array_equal(vectorizer(texts)[0], restored(texts)[0])
+    assert restored.sequence_length == 20 and restored.lowercase
+
+
+def test_bad_arguments_raise_errors_naming_them():
+    with pytest.raises(ValueError, match="`vocabulary_size`.*got 4"):
+        learn_vocabulary(CORPUS, vocabulary_size=4)
+    with pytest.raises(ValueError, match="`level`.*'bytes'"):
+        learn_vocabulary(CORPUS, level="bytes")
+    with pytest.raises(ValueError, match="`vocabulary` must start with the reserved tokens"):
+        TextVectorizer(["a", "b", "c", "d"])
+    with pytest.raises(ValueError, match="`sequence_length`.*got 2"):
+        TextVectorizer(list(RESERVED_TOKENS) + ["a"], sequence_length=2)
