@@ -11,7 +11,7 @@ use_tensorflow_backend()
 
 import keras  # noqa: E402 (the backend must be chosen first)
 
-from zoo import datasets, decoding, layers, metrics, models, tasks, text  # noqa: E402
+from zoo import callbacks, datasets, decoding, layers, metrics, models, tasks, text  # noqa: E402
 from zoo.catalog import build  # noqa: E402
 from zoo.models import lstm_translator  # noqa: E402
 from zoo.tasks import Seq2Seq  # noqa: E402
@@ -25,6 +25,7 @@ def load(filepath):
 __all__ = [
     "Seq2Seq",
     "build",
+    "callbacks",
     "datasets",
     "decoding",
     "layers",

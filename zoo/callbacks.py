@@ -1,0 +1,30 @@
+"""Training callbacks."""
+
+import time
+
+import keras
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training once `seconds` of training have passed (checked after each batch).
+
+    Example:
+    >>> model.fit(sources, targets, epochs=100, callbacks=[zoo.callbacks.TimeLimit(600)])
+    """
+
+    def __init__(self, seconds):
+        super().__init__()
+        if seconds <= 0:
+            raise ValueError(f"`seconds` must be positive, got {seconds!r}.")
+        self.seconds = seconds
+        self.epochs_started = 0
+
+    def on_train_begin(self, logs=None):
+        self.deadline = time.monotonic() + self.seconds
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs_started += 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.monotonic() >= self.deadline:
+            self.model.stop_training = True
