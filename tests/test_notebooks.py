@@ -1,5 +1,6 @@
 """Runs every notebook top to bottom in quick mode (ZOO_QUICK=1), as a newcomer would."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -10,15 +11,16 @@ from ipykernel.kernelspec import install as install_kernelspec
 from nbclient.exceptions import CellExecutionError
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours its tracebacks
 
 
 @pytest.fixture
 def python3_kernel(tmp_path, monkeypatch):
     """Points the "python3" kernel at this interpreter, whatever other kernelspecs exist."""
     prefix = tmp_path / "jupyter"
-    install_kernelspec(kernel_name="python3", prefix=str(prefix))
     # JUPYTER_PATH comes first in Jupyter's search path, before user and system kernels.
     monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+    install_kernelspec(kernel_name="python3", prefix=str(prefix))
     return "python3"
 
 
@@ -37,7 +39,8 @@ def test_notebook_runs(path, python3_kernel, tmp_path, monkeypatch):
     try:
         client.execute()
     except CellExecutionError as error:
-        pytest.fail(f"{path.name} failed (kernel {sys.executable}):\n{error}", pytrace=False)
+        message = ANSI_ESCAPE.sub("", str(error))
+        pytest.fail(f"{path.name} failed (kernel {sys.executable}):\n{message}", pytrace=False)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)

@@ -192,7 +192,8 @@ class Seq2Seq(keras.Model):
             jit_compile=jit_compile,
         )
 
-        @tf.function
+        # One trace for every batch size (XLA still compiles the loop per shape bucket).
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
         def generate_text(texts):
             token_ids, padding_mask = self.source_vectorizer(texts, add_start=False)
             token_ids, padding_mask = _pad_length_to_multiple(
