@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+SOURCES := zoo tests bench notebooks
 INSTALLED := $(VENV)/.installed
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
@@ -22,9 +23,9 @@ test: $(INSTALLED) lint
 	$(PY) -m pytest
 
 lint: $(INSTALLED)
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+	$(PY) -m ruff check $(SOURCES)
+	$(PY) -m ruff format --check $(SOURCES)
 
 format: $(INSTALLED)
-	$(PY) -m ruff format .
-	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format $(SOURCES)
+	$(PY) -m ruff check --fix $(SOURCES)

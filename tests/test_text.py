@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import zoo
 from zoo.text import RESERVED_TOKENS, TextVectorizer, learn_vocabulary
+from zoo.text.piece_learner import learn_pieces
 from zoo.text.segmentation import normalize
 
 CORPUS = [
@@ -89,3 +91,14 @@ def test_bad_arguments_raise_errors_naming_them():
         TextVectorizer(["a", "b", "c", "d"])
     with pytest.raises(ValueError, match="`sequence_length`.*got 2"):
         TextVectorizer(list(RESERVED_TOKENS) + ["a"], sequence_length=2)
+
+
+def test_piece_learner_merges_the_most_frequent_pair_and_breaks_ties_alphabetically():
+    counts = {"low": 5, "lower": 2, "newest": 6, "widest": 3}
+    # "##e ##s" and "##s ##t" both occur 9 times: the alphabetically first merges first.
+    assert learn_pieces(counts, 5) == ["##es", "##est", "##ow", "low", "##ew"]
+
+
+def test_learning_the_same_corpus_twice_gives_the_same_vocabulary():
+    sources, _ = zoo.datasets.load_translation("tatoeba", "validation")
+    assert learn_vocabulary(sources, 1000) == learn_vocabulary(sources, 1000)

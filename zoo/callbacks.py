@@ -6,7 +6,8 @@ import keras
 
 
 class TimeLimit(keras.callbacks.Callback):
-    """Stops training once `seconds` of training have passed (checked after each batch).
+    """Stops training once `seconds` of training have passed (checked after each batch and
+    each epoch, so time spent validating counts too).
 
     Example:
     >>> model.fit(sources, targets, epochs=100, callbacks=[zoo.callbacks.TimeLimit(600)])
@@ -26,5 +27,11 @@ class TimeLimit(keras.callbacks.Callback):
         self.epochs_started += 1
 
     def on_train_batch_end(self, batch, logs=None):
+        self._stop_if_out_of_time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._stop_if_out_of_time()
+
+    def _stop_if_out_of_time(self):
         if time.monotonic() >= self.deadline:
             self.model.stop_training = True

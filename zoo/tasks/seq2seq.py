@@ -242,9 +242,12 @@ class Seq2Seq(keras.Model):
         generate_text = self._cached_text_generator(sampler, max_length)
         outputs, scores = [], []
         for begin in range(0, len(texts), batch_size):
-            result = generate_text(tf.constant(texts[begin : begin + batch_size]))
-            outputs.extend(_decode_strings(result["outputs"].numpy()))
-            scores.append(result["scores"].numpy())
+            batch = texts[begin : begin + batch_size]
+            # A short last batch is padded to full size: XLA compiles per batch shape.
+            padding = [""] * (batch_size - len(batch)) if len(texts) > batch_size else []
+            result = generate_text(tf.constant(batch + padding))
+            outputs.extend(_decode_strings(result["outputs"].numpy()[: len(batch)]))
+            scores.append(result["scores"].numpy()[: len(batch)])
         scores = np.concatenate(scores)
         if is_single:
             outputs, scores = outputs[0], scores[0]

@@ -115,7 +115,9 @@ class TextVectorizer:
         keep = ~after_end & (token_ids != self.pad_token_id) & (token_ids != self.start_token_id)
         words = self._wordpiece.detokenize(tf.ragged.boolean_mask(token_ids, keep))
         # An unknown word swallows the space marker before it; most often there was a space.
-        return tf.strings.regex_replace(join_words(words), r"(\S)\[UNK\]", r"\1 [UNK]")
+        text = tf.strings.regex_replace(join_words(words), r"(\S)\[UNK\]", r"\1 [UNK]")
+        # Generated text may open with a piece that had a space before it.
+        return tf.strings.strip(text)
 
     def get_config(self):
         return {

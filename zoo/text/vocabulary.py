@@ -3,8 +3,8 @@
 import collections
 
 import tensorflow as tf
-from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
+from zoo.text.piece_learner import learn_pieces
 from zoo.text.segmentation import normalize, split_words
 
 PAD, UNK, START, END = "[PAD]", "[UNK]", "[START]", "[END]"
@@ -56,19 +56,6 @@ def learn_vocabulary(texts, vocabulary_size=8000, level="subword", lowercase=Fal
     alphabet = [*characters, *(SUFFIX_INDICATOR + char for char in characters)]
     if level == "character":
         return [*RESERVED_TOKENS, *alphabet]
-    # The `tokenizers` trainer learns in about a second what tensorflow-text's learner takes
-    # minutes for; tokenizing itself stays in tensorflow-text, inside the graph.
-    tokenizer = Tokenizer(models.WordPiece(unk_token=UNK))
-    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocabulary_size,
-        special_tokens=list(RESERVED_TOKENS),
-        continuing_subword_prefix=SUFFIX_INDICATOR,
-        show_progress=False,
-    )
-    tokenizer.train_from_iterator(words, trainer)
-    ids = tokenizer.get_vocab()
-    known = set(RESERVED_TOKENS) | set(alphabet)
-    pieces = [token for token in sorted(ids, key=ids.get) if token not in known]
     room = max(vocabulary_size - len(RESERVED_TOKENS) - len(alphabet), 0)
-    return [*RESERVED_TOKENS, *alphabet, *pieces[:room]]
+    pieces = learn_pieces(collections.Counter(words), room, SUFFIX_INDICATOR)
+    return [*RESERVED_TOKENS, *alphabet, *pieces]
