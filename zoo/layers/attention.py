@@ -1,0 +1,39 @@
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Attention(keras.layers.Layer):
+    """Base class of the attention layers: masked softmax over scores, then the context.
+
+    Subclasses implement only `score(query, keys)`, returning raw scores
+    [batch, query_length, source_length]. Padded source positions get exactly zero weight.
+
+    Call args:
+        query: [batch, query_length, query_dim], the decoder states asking.
+        values: [batch, source_length, value_dim], the encoder states attended to (also the
+            keys).
+        padding_mask: bool [batch, source_length], True at real source tokens.
+
+    Returns:
+        (context, weights): [batch, query_length, value_dim] and
+        [batch, query_length, source_length].
+    """
+
+    def call(self, query, values, padding_mask=None):
+        scores = self.score(query, values)
+        if padding_mask is not None:
+            # A large negative rather than -inf: exp underflows to exactly 0 all the same,
+            # and a row whose positions are all padding stays finite.
+            scores = ops.where(ops.expand_dims(padding_mask, 1), scores, -1e9)
+        weights = ops.softmax(scores, axis=-1)
+        return ops.matmul(weights, values), weights
+
+    def score(self, query, keys):
+        raise NotImplementedError
+
+    def compute_output_shape(self, query_shape, values_shape, padding_mask_shape=None):
+        return (
+            (*query_shape[:2], values_shape[-1]),
+            (*query_shape[:2], values_shape[1]),
+        )
