@@ -161,16 +161,19 @@ def train(model, train_pairs, validation_pairs, args):
 # === Decoding ===
 def warm_up(model, texts, sampler, batch_size):
     """Decodes one batch of every shape `predict` meets on `texts`, so that timing it leaves
-    out XLA compiles. `predict` pads source lengths up to a multiple of SOURCE_LENGTH_BUCKET
-    and compiles once per (batch rows, padded length)."""
+    out XLA compiles. `predict` pads every batch to `batch_size` rows and source lengths up to
+    a multiple of SOURCE_LENGTH_BUCKET, so it compiles once per padded length."""
     seen = set()
     for begin in range(0, len(texts), batch_size):
         batch = texts[begin : begin + batch_size]
         token_ids, _ = model.source_vectorizer(tf.constant(batch), add_start=False)
-        shape = (len(batch), -(-int(token_ids.shape[1]) // SOURCE_LENGTH_BUCKET))
-        if shape not in seen:
-            seen.add(shape)
-            model.predict(batch, sampler=sampler, batch_size=batch_size)
+        padded_length = -(-int(token_ids.shape[1]) // SOURCE_LENGTH_BUCKET)
+        if padded_length not in seen:
+            seen.add(padded_length)
+            # Empty strings fill the batch to full size without lengthening it.
+            model.predict(
+                batch + [""] * (batch_size - len(batch)), sampler=sampler, batch_size=batch_size
+            )
     return len(seen)
 
 

@@ -18,13 +18,9 @@ class TimeLimit(keras.callbacks.Callback):
         if seconds <= 0:
             raise ValueError(f"`seconds` must be positive, got {seconds!r}.")
         self.seconds = seconds
-        self.epochs_started = 0
 
     def on_train_begin(self, logs=None):
         self.deadline = time.monotonic() + self.seconds
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs_started += 1
 
     def on_train_batch_end(self, batch, logs=None):
         self._stop_if_out_of_time()

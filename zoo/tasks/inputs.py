@@ -42,8 +42,8 @@ def as_text_pairs(sources, targets, source_name="x", target_name="y"):
 
 
 def check_text_pair_dataset(dataset, name):
-    """Checks that a tf.data.Dataset yields (source, target) string pairs; returns it batched
-    or not as given, plus whether it is batched."""
+    """Checks that a tf.data.Dataset yields (source, target) string pairs; returns whether
+    it yields batches (True) or single pairs (False)."""
     spec = dataset.element_spec
     is_pair = isinstance(spec, tuple) and len(spec) == 2
     if not is_pair or any(getattr(part, "dtype", None) != tf.string for part in spec):

@@ -164,7 +164,7 @@ class Seq2Seq(keras.Model):
     # === Generation ===
     def generate(self, encoder_token_ids, encoder_padding_mask, sampler=None, max_length=None):
         """Decodes token ids for vectorized sources; returns a `zoo.decoding.DecodeResult`."""
-        sampler = self.sampler if sampler is None else decoding.get(sampler)
+        sampler = self._resolve_sampler(sampler)
         target = self.target_vectorizer
         return sampler(
             self.backbone.step,
@@ -184,7 +184,7 @@ class Seq2Seq(keras.Model):
         `outputs` is tf.string [batch] (or [batch, num_beams] for a beam sampler that returns
         all beams) and `scores` the matching float32 sequence scores.
         """
-        sampler = self.sampler if sampler is None else decoding.get(sampler)
+        sampler = self._resolve_sampler(sampler)
         generate_token_ids = tf.function(
             lambda token_ids, padding_mask: self.generate(
                 token_ids, padding_mask, sampler, max_length
@@ -211,8 +211,12 @@ class Seq2Seq(keras.Model):
 
         return generate_text
 
+    def _resolve_sampler(self, sampler):
+        """The given sampler (instance, name or config), or the compiled default."""
+        return self.sampler if sampler is None else decoding.get(sampler)
+
     def _cached_text_generator(self, sampler, max_length):
-        sampler = self.sampler if sampler is None else decoding.get(sampler)
+        sampler = self._resolve_sampler(sampler)
         key = json.dumps([decoding.serialize(sampler), max_length], sort_keys=True)
         if key not in self._text_generators:
             self._text_generators[key] = self.text_generator(sampler, max_length)
