@@ -132,20 +132,23 @@ def keras_io_decoder(model):
     `decoder_model.predict([token, h, c])` and `np.argmax` in NumPy.
     """
     backbone = model.backbone
-    if backbone.num_layers != 1 or backbone.bidirectional or backbone.reverse_source:
-        raise ValueError("The keras.io set-up is written for one unidirectional LSTM layer.")
+    plain = not (backbone.bidirectional or backbone.reverse_source or backbone.attention)
+    if backbone.num_layers != 1 or not plain:
+        raise ValueError(
+            "The keras.io set-up is written for one unidirectional LSTM layer, no attention."
+        )
 
     encoder_token_ids = keras.Input((None,), dtype="int32", name="encoder_token_ids")
     encoder_padding_mask = keras.Input((None,), dtype="bool", name="encoder_padding_mask")
     x = backbone.encoder_embedding(encoder_token_ids)
-    _, state_h, state_c = backbone.encoder_layers[0](x, mask=encoder_padding_mask)
+    _, state_h, state_c = backbone.encoder.rnn_layers[0](x, mask=encoder_padding_mask)
     encoder_model = keras.Model([encoder_token_ids, encoder_padding_mask], [state_h, state_c])
 
     decoder_token_ids = keras.Input((1,), dtype="int32", name="decoder_token_ids")
     decoder_state_h = keras.Input((backbone.units,), name="decoder_state_h")
     decoder_state_c = keras.Input((backbone.units,), name="decoder_state_c")
     x = backbone.decoder_embedding(decoder_token_ids)
-    outputs, state_h, state_c = backbone.decoder_layers[0](
+    outputs, state_h, state_c = backbone.decoder.rnn_layers[0](
         x, initial_state=[decoder_state_h, decoder_state_c]
     )
     logits = backbone.output_projection(outputs)

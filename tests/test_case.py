@@ -1,4 +1,9 @@
-"""Shared test helpers: a small corpus and tiny translators trained once per session."""
+"""Shared test helpers: a small corpus, tiny translators, and a client for exports."""
+
+import json
+import subprocess
+import sys
+import textwrap
 
 import keras
 import numpy as np
@@ -43,3 +48,38 @@ def step_by_step_logits(backbone, x):
         step_logits, cache = backbone.step(x["decoder_token_ids"][:, index], cache, index)
         logits.append(step_logits.numpy())
     return np.stack(logits, axis=1)
+
+
+_EXPORT_CLIENT = textwrap.dedent(
+    """
+    import json, sys
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
+
+    served = tf.saved_model.load(sys.argv[1]).signatures[sys.argv[2]]
+    result = served(inputs=tf.constant(json.loads(sys.argv[3])))
+    assert "zoo" not in sys.modules and "keras_hub" not in sys.modules
+    def as_json(value):
+        if isinstance(value, list):
+            return [as_json(item) for item in value]
+        return value.decode() if isinstance(value, bytes) else value
+    print(json.dumps({
+        name: {"value": as_json(value.numpy().tolist()), "dtype": value.dtype.name}
+        for name, value in result.items()
+    }))
+    """
+)
+
+
+def serve_in_fresh_process(export_dir, texts, signature="serving_default"):
+    """Calls an exported signature in a process that imports only tensorflow and
+    tensorflow_text; returns {output name: (nested lists of values, dtype name)}."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _EXPORT_CLIENT, str(export_dir), signature, json.dumps(texts)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    served = json.loads(completed.stdout.strip().splitlines()[-1])
+    return {name: (output["value"], output["dtype"]) for name, output in served.items()}

@@ -1,17 +1,17 @@
 """The uniform interface, on one tiny translator that memorises forty pairs."""
 
-import json
-import subprocess
-import sys
-import textwrap
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import zoo
-from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS, tiny_translator
+from tests.test_case import (
+    MEMORY_SOURCES,
+    MEMORY_TARGETS,
+    serve_in_fresh_process,
+    tiny_translator,
+)
 from zoo.text.segmentation import normalize
 
 # Outputs are NFKC-normalised text (Tatoeba's narrow no-break spaces become spaces).
@@ -88,39 +88,15 @@ def test_keras_file_round_trip_predicts_identically(model, greedy_outputs, tmp_p
         np.testing.assert_array_equal(original, loaded)
 
 
-EXPORT_CLIENT = textwrap.dedent(
-    """
-    import json, sys
-    import tensorflow as tf
-    import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
-
-    served = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
-    result = served(inputs=tf.constant(json.loads(sys.argv[2])))
-    assert "zoo" not in sys.modules and "keras_hub" not in sys.modules
-    print(json.dumps({
-        "outputs": [text.decode() for text in result["outputs"].numpy()],
-        "scores": result["scores"].numpy().tolist(),
-        "dtypes": [result["outputs"].dtype.name, result["scores"].dtype.name],
-    }))
-    """
-)
-
-
 def test_export_reloads_without_zoo_and_equals_predict(model, tmp_path):
     sources = [*MEMORY_SOURCES[:8], "", "Who " * 2500]
     expected, expected_scores = model.predict(sources, return_scores=True)
     model.export(tmp_path / "export")
-    completed = subprocess.run(
-        [sys.executable, "-c", EXPORT_CLIENT, str(tmp_path / "export"), json.dumps(sources)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    served = json.loads(completed.stdout.strip().splitlines()[-1])
-    assert served["outputs"] == expected
-    np.testing.assert_allclose(served["scores"], expected_scores, rtol=1e-5)
-    assert served["dtypes"] == ["string", "float32"]
+    served = serve_in_fresh_process(tmp_path / "export", sources)
+    assert set(served) == {"outputs", "scores"}
+    assert served["outputs"] == (expected, "string")
+    np.testing.assert_allclose(served["scores"][0], expected_scores, rtol=1e-5)
+    assert served["scores"][1] == "float32"
 
 
 def test_fit_accepts_datasets_and_arrays():

@@ -13,7 +13,8 @@ import keras  # noqa: E402 (the backend must be chosen first)
 
 from zoo import callbacks, datasets, decoding, layers, metrics, models, tasks, text  # noqa: E402
 from zoo.catalog import build  # noqa: E402
-from zoo.models import lstm_translator  # noqa: E402
+from zoo.models import attention_translator, lstm_translator  # noqa: E402
+from zoo.plotting import plot_attention  # noqa: E402
 from zoo.tasks import Seq2Seq  # noqa: E402
 
 
@@ -24,6 +25,7 @@ def load(filepath):
 
 __all__ = [
     "Seq2Seq",
+    "attention_translator",
     "build",
     "callbacks",
     "datasets",
@@ -33,6 +35,7 @@ __all__ = [
     "lstm_translator",
     "metrics",
     "models",
+    "plot_attention",
     "tasks",
     "text",
 ]

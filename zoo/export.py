@@ -1,17 +1,40 @@
-"""SavedModel export: raw text in, text out, with the whole decoding loop in the graph."""
+"""SavedModel export: raw strings in, everything the model computes from them out."""
 
 import keras
 import tensorflow as tf
+
+STRING_BATCH = tf.TensorSpec([None], tf.string, name="inputs")
+
+
+def export_endpoints(model, filepath, endpoints):
+    """Writes `model` as a SavedModel whose signatures are the given string functions.
+
+    Each endpoint takes `inputs`: tf.string [batch] and returns a dict of tensors. All the
+    pre- and post-processing runs in the graph, so the export loads with
+    `tf.saved_model.load` in a process that imports only tensorflow and tensorflow_text
+    (whose ops the tokenizers use).
+
+    Args:
+        model: the Keras model whose variables the endpoints use.
+        filepath: str or path, the SavedModel directory to write.
+        endpoints: dict, signature name -> callable from tf.string [batch] to a dict of
+            tensors; it must include "serving_default".
+    """
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, function in endpoints.items():
+        archive.add_endpoint(name, function, input_signature=[STRING_BATCH])
+    archive.write_out(str(filepath), verbose=False)
 
 
 def export_text_model(model, filepath, sampler=None, max_length=None):
     """Writes `model` (a `zoo.tasks.Seq2Seq`) as a SavedModel for serving.
 
     Its `serving_default` signature takes `inputs`: tf.string [batch] and returns
-    `outputs`: tf.string [batch] and `scores`: tf.float32 [batch]. Tokenization,
-    decoding and detokenization all run in the graph, so the export loads with
-    `tf.saved_model.load` in a process that imports only tensorflow and
-    tensorflow_text (whose ops the tokenizer uses), and matches `model.predict`.
+    `outputs`: tf.string [batch] and `scores`: tf.float32 [batch], and matches
+    `model.predict`. A model with attention also gets a `translate_with_attention`
+    signature that adds `attention` [batch, max_length, source_length] and the tokens that
+    label it, `source_tokens` and `output_tokens` (see `Seq2Seq.text_generator`).
 
     Args:
         model: the `Seq2Seq` model to export.
@@ -25,12 +48,9 @@ def export_text_model(model, filepath, sampler=None, max_length=None):
     >>> served = tf.saved_model.load("saved_models/en_fr/1")
     >>> served.signatures["serving_default"](inputs=tf.constant(["the dog runs."]))
     """
-    generate_text = model.text_generator(sampler, max_length)
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(
-        "serving_default",
-        generate_text,
-        input_signature=[tf.TensorSpec([None], tf.string, name="inputs")],
-    )
-    archive.write_out(str(filepath), verbose=False)
+    endpoints = {"serving_default": model.text_generator(sampler, max_length)}
+    if model.has_attention:
+        endpoints["translate_with_attention"] = model.text_generator(
+            sampler, max_length, return_attention=True
+        )
+    export_endpoints(model, filepath, endpoints)

@@ -3,6 +3,11 @@
 from zoo.layers.attention import Attention
 from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.luong_attention import LuongAttention
+from zoo.layers.luong_local_attention import LuongLocalAttention
+from zoo.layers.multi_head_attention import MultiHeadAttention
+from zoo.layers.recurrent_decoder import RecurrentDecoder
+from zoo.layers.recurrent_encoder import RecurrentEncoder
+from zoo.layers.recurrent_stack import RecurrentStack
 from zoo.layers.reverse_padded_sequence import ReversePaddedSequence
 from zoo.layers.scaled_dot_product_attention import ScaledDotProductAttention
 
@@ -10,6 +15,11 @@ __all__ = [
     "Attention",
     "BahdanauAttention",
     "LuongAttention",
+    "LuongLocalAttention",
+    "MultiHeadAttention",
+    "RecurrentDecoder",
+    "RecurrentEncoder",
+    "RecurrentStack",
     "ReversePaddedSequence",
     "ScaledDotProductAttention",
 ]

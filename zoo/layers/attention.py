@@ -20,6 +20,14 @@ class Attention(keras.layers.Layer):
         [batch, query_length, source_length].
     """
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Each query position keeps its own mask (e.g. the decoder's padding).
+        self.supports_masking = True
+
+    def build(self, query_shape, values_shape, padding_mask_shape=None):
+        """Creates the scoring weights from the input shapes (here: none)."""
+
     def call(self, query, values, padding_mask=None):
         scores = self.score(query, values)
         if padding_mask is not None:

@@ -9,6 +9,7 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.metrics import corpus_bleu
 from zoo.tasks.inputs import as_text_list, as_text_pairs, check_text_pair_dataset
+from zoo.text.vocabulary import END, PAD
 
 # Source lengths are padded up to a multiple of this before the compiled decoding loop,
 # so XLA compiles once per bucket rather than once per distinct length.
@@ -162,32 +163,63 @@ class Seq2Seq(keras.Model):
         return dataset.prefetch(tf.data.AUTOTUNE)
 
     # === Generation ===
-    def generate(self, encoder_token_ids, encoder_padding_mask, sampler=None, max_length=None):
-        """Decodes token ids for vectorized sources; returns a `zoo.decoding.DecodeResult`."""
+    @property
+    def has_attention(self):
+        """Whether the backbone attends to the source, so it can return attention weights."""
+        return getattr(self.backbone, "attention", None) is not None
+
+    def generate(
+        self,
+        encoder_token_ids,
+        encoder_padding_mask,
+        sampler=None,
+        max_length=None,
+        return_attention=False,
+    ):
+        """Decodes token ids for vectorized sources; returns a `zoo.decoding.DecodeResult`.
+
+        With `return_attention`, its cache holds "attention_weights" [batch, source_length,
+        max_length] (of the best beam for beam search).
+        """
         sampler = self._resolve_sampler(sampler)
         target = self.target_vectorizer
+        max_length = max_length or target.sequence_length - 1
+        if return_attention:
+            cache = self.backbone.encode(
+                encoder_token_ids, encoder_padding_mask, attention_length=max_length
+            )
+        else:
+            cache = self.backbone.encode(encoder_token_ids, encoder_padding_mask)
         return sampler(
             self.backbone.step,
-            self.backbone.encode(encoder_token_ids, encoder_padding_mask),
+            cache,
             batch_size=tf.shape(encoder_token_ids)[0],
             start_token_id=target.start_token_id,
             end_token_id=target.end_token_id,
             pad_token_id=target.pad_token_id,
-            max_length=max_length or target.sequence_length - 1,
+            max_length=max_length,
         )
 
-    def text_generator(self, sampler=None, max_length=None, jit_compile=True):
+    def text_generator(
+        self, sampler=None, max_length=None, jit_compile=True, return_attention=False
+    ):
         """Returns a `tf.function` from tf.string [batch] to `{"outputs", "scores"}`.
 
         Tokenizing, decoding and detokenizing all run in the graph (the decoding loop
         compiled with XLA when `jit_compile`), which is what `predict` and `export` call.
         `outputs` is tf.string [batch] (or [batch, num_beams] for a beam sampler that returns
-        all beams) and `scores` the matching float32 sequence scores.
+        all beams) and `scores` the matching float32 sequence scores. With
+        `return_attention`, also "attention": float32 [batch, max_length, source_length]
+        (rows: generated tokens, columns: source tokens; zero at padding), and the tokens
+        that label it, "source_tokens" [batch, source_length] and "output_tokens"
+        [batch, max_length] ("[PAD]" at padding).
         """
         sampler = self._resolve_sampler(sampler)
+        if return_attention:
+            self._check_has_attention()
         generate_token_ids = tf.function(
             lambda token_ids, padding_mask: self.generate(
-                token_ids, padding_mask, sampler, max_length
+                token_ids, padding_mask, sampler, max_length, return_attention
             ),
             jit_compile=jit_compile,
         )
@@ -204,26 +236,51 @@ class Seq2Seq(keras.Model):
             outputs = self.target_vectorizer.detokenize(
                 tf.reshape(generated, [-1, tf.shape(generated)[-1]])
             )
-            return {
+            texts = {
                 "outputs": tf.reshape(outputs, tf.shape(generated)[:-1]),
                 "scores": result.scores,
             }
+            if return_attention:
+                best = generated if generated.shape.rank == 2 else generated[:, 0]
+                texts["attention"] = tf.transpose(result.cache["attention_weights"], [0, 2, 1])
+                texts["source_tokens"] = self.source_vectorizer.id_to_token(token_ids)
+                texts["output_tokens"] = self.target_vectorizer.id_to_token(best)
+            return texts
 
         return generate_text
+
+    def _check_has_attention(self):
+        if not self.has_attention:
+            raise ValueError(
+                "`return_attention=True` needs a model with attention (e.g. "
+                f"zoo.attention_translator); this {type(self.backbone).__name__} has none."
+            )
 
     def _resolve_sampler(self, sampler):
         """The given sampler (instance, name or config), or the compiled default."""
         return self.sampler if sampler is None else decoding.get(sampler)
 
-    def _cached_text_generator(self, sampler, max_length):
+    def _cached_text_generator(self, sampler, max_length, return_attention):
         sampler = self._resolve_sampler(sampler)
-        key = json.dumps([decoding.serialize(sampler), max_length], sort_keys=True)
+        key = json.dumps(
+            [decoding.serialize(sampler), max_length, return_attention], sort_keys=True
+        )
         if key not in self._text_generators:
-            self._text_generators[key] = self.text_generator(sampler, max_length)
+            self._text_generators[key] = self.text_generator(
+                sampler, max_length, return_attention=return_attention
+            )
         return self._text_generators[key]
 
     def predict(
-        self, x, *, sampler=None, batch_size=32, max_length=None, return_scores=False, **kwargs
+        self,
+        x,
+        *,
+        sampler=None,
+        batch_size=32,
+        max_length=None,
+        return_scores=False,
+        return_attention=False,
+        **kwargs,
     ):
         """Translates texts.
 
@@ -235,27 +292,43 @@ class Seq2Seq(keras.Model):
                 `sequence_length - 1`.
             return_scores: bool, whether to also return each output's score (log-probability,
                 length-penalised for beam search).
+            return_attention: bool, whether to also return, for each input, a dict with
+                "source" (the source tokens the model read, ending with "[END]"),
+                "translation" (the tokens it wrote, ending with "[END]" unless cut at
+                `max_length`) and "weights", a (len(translation), len(source)) array whose
+                rows sum to 1 — ready for `zoo.plot_attention(**attention)`. For beam search,
+                those of the best beam. Needs a model with attention.
 
         Returns:
             A str for a str, else a list of str; with a beam sampler that returns all beams,
-            a list of str (best first) per input. With `return_scores`, `(outputs, scores)`.
+            a list of str (best first) per input. With `return_scores` and/or
+            `return_attention`, a tuple `(outputs, scores, attention)` of what was asked for.
         """
         if kwargs:
             raise TypeError(f"Unexpected arguments to `predict`: {sorted(kwargs)}.")
         texts, is_single = as_text_list(x, "x")
-        generate_text = self._cached_text_generator(sampler, max_length)
-        outputs, scores = [], []
+        if return_attention:
+            self._check_has_attention()
+        generate_text = self._cached_text_generator(sampler, max_length, return_attention)
+        outputs, scores, attention = [], [], []
         for begin in range(0, len(texts), batch_size):
             batch = texts[begin : begin + batch_size]
             # A short last batch is padded to full size: XLA compiles per batch shape.
             padding = [""] * (batch_size - len(batch)) if len(texts) > batch_size else []
-            result = generate_text(tf.constant(batch + padding))
-            outputs.extend(_decode_strings(result["outputs"].numpy()[: len(batch)]))
-            scores.append(result["scores"].numpy()[: len(batch)])
+            result = {
+                name: value.numpy()[: len(batch)]
+                for name, value in generate_text(tf.constant(batch + padding)).items()
+            }
+            outputs.extend(_decode_strings(result["outputs"]))
+            scores.append(result["scores"])
+            if return_attention:
+                attention.extend(_attention_maps(result))
         scores = np.concatenate(scores)
         if is_single:
             outputs, scores = outputs[0], scores[0]
-        return (outputs, scores) if return_scores else outputs
+            attention = attention[0] if attention else attention
+        extras = [scores] * return_scores + [attention] * return_attention
+        return (outputs, *extras) if extras else outputs
 
     # === Evaluation ===
     def evaluate(self, x=None, y=None, *, batch_size=64, sampler=None, **kwargs):
@@ -333,6 +406,32 @@ def _pad_length_to_multiple(token_ids, padding_mask, multiple):
     length = tf.shape(token_ids)[1]
     padding = [[0, 0], [0, -length % multiple]]
     return tf.pad(token_ids, padding), tf.pad(padding_mask, padding)
+
+
+def _attention_maps(result):
+    """Per input: the real source tokens, the generated tokens and the weights between them."""
+    maps = []
+    for weights, source, translation in zip(
+        result["attention"], result["source_tokens"], result["output_tokens"], strict=True
+    ):
+        source = _decode_strings(source)
+        translation = _decode_strings(translation)
+        source = source[: _count_until(source, PAD, include=False)]
+        translation = translation[: _count_until(translation, END, include=True)]
+        translation = translation[: _count_until(translation, PAD, include=False)]
+        maps.append(
+            {
+                "source": source,
+                "translation": translation,
+                "weights": weights[: len(translation), : len(source)],
+            }
+        )
+    return maps
+
+
+def _count_until(tokens, stop, include):
+    """How many tokens come before `stop` (and including it when `include`)."""
+    return tokens.index(stop) + include if stop in tokens else len(tokens)
 
 
 def _decode_strings(array):

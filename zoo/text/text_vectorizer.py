@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from zoo.text.segmentation import join_words, normalize, split_words
+from zoo.text.segmentation import SPACE_MARKER, join_words, normalize, split_words
 from zoo.text.vocabulary import RESERVED_TOKENS, SUFFIX_INDICATOR, UNK, learn_vocabulary
 
 
@@ -118,6 +118,14 @@ class TextVectorizer:
         text = tf.strings.regex_replace(join_words(words), r"(\S)\[UNK\]", r"\1 [UNK]")
         # Generated text may open with a piece that had a space before it.
         return tf.strings.strip(text)
+
+    def id_to_token(self, token_ids):
+        """int token ids (any shape) -> their tokens as tf.string, for display.
+
+        Continuation pieces keep their "##"; the space marker is dropped.
+        """
+        tokens = tf.gather(tf.constant(self.vocabulary), tf.cast(token_ids, tf.int32))
+        return tf.strings.regex_replace(tokens, SPACE_MARKER, "")
 
     def get_config(self):
         return {

@@ -50,14 +50,12 @@ def test_option_trains_and_its_cached_decoding_equals_teacher_forcing(options):
 
 def test_options_shape_the_graph():
     backbone = tiny_translator(SOURCES, TARGETS, **OPTIONS["everything"]).backbone
-    names = [layer.name for layer in backbone.layers]
-    assert [name for name in names if name.startswith("encoder_gru")] == [
-        "encoder_gru_0",
-        "encoder_gru_1",
-    ]
-    assert isinstance(backbone.get_layer("encoder_gru_0"), keras.layers.Bidirectional)
-    assert backbone.get_layer("decoder_gru_1").units == 64
-    assert "encoder_layer_norm_0" in names and "decoder_layer_norm_0" in names
+    encoder, decoder = backbone.encoder, backbone.decoder
+    assert [layer.name for layer in encoder.rnn_layers] == ["gru_0", "gru_1"]
+    assert isinstance(encoder.rnn_layers[0], keras.layers.Bidirectional)
+    assert [layer.units for layer in decoder.rnn_layers] == [64, 64]
+    assert len(encoder.norms) == len(decoder.norms) == 1
+    assert decoder.attention is None
 
 
 def test_reverse_source_feeds_the_encoder_the_reversed_tokens():
@@ -77,7 +75,11 @@ def test_reverse_source_feeds_the_encoder_the_reversed_tokens():
         reversed_ids[row, :length] = reversed_ids[row, :length][::-1]
     expected = forward.backbone.encode(reversed_ids, x["encoder_padding_mask"])
     actual = backward.backbone.encode(x["encoder_token_ids"], x["encoder_padding_mask"])
-    np.testing.assert_allclose(actual[0][0], expected[0][0], atol=1e-6)
+    np.testing.assert_allclose(
+        actual["decoder_state"]["layers"][0][0],
+        expected["decoder_state"]["layers"][0][0],
+        atol=1e-6,
+    )
 
 
 def test_given_embedding_matrices_are_used_and_can_be_frozen():
