@@ -19,6 +19,10 @@ class ReversePaddedSequence(keras.layers.Layer):
     >>> layer([[1, 2, 3, 0]], padding_mask=[[True, True, True, False]])  # [[3, 2, 1, 0]]
     """
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True  # the real tokens stay a prefix: the mask still holds
+
     def call(self, inputs, padding_mask):
         lengths = tf.reduce_sum(tf.cast(padding_mask, tf.int32), axis=1)
         return tf.reverse_sequence(inputs, lengths, seq_axis=1, batch_axis=0)

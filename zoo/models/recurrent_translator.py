@@ -183,6 +183,24 @@ class RecurrentTranslatorBackbone(keras.Model):
             outputs = self.source_reverser(outputs, padding_mask=padding_mask)
         return outputs, final_states
 
+    def attention_weights(self, inputs):
+        """The decoder's attention over the source when it reads the given (teacher-forced)
+        inputs: float [batch, decoder_length, source_length]."""
+        self._require_attention()
+        encoder_outputs, encoder_states = self._run_encoder(
+            inputs["encoder_token_ids"], inputs["encoder_padding_mask"], training=False
+        )
+        _, weights = self.decoder(
+            self.decoder_embedding(inputs["decoder_token_ids"]),
+            encoder_states,
+            encoder_outputs,
+            inputs["encoder_padding_mask"],
+            padding_mask=inputs["decoder_padding_mask"],
+            training=False,
+            return_attention=True,
+        )
+        return weights
+
     # === Decode functions ===
     def encode(self, encoder_token_ids, encoder_padding_mask, attention_length=None):
         """Runs the encoder; returns the decoder's initial cache.
@@ -198,8 +216,7 @@ class RecurrentTranslatorBackbone(keras.Model):
             cache["encoder_outputs"] = outputs
             cache["encoder_padding_mask"] = encoder_padding_mask
         if attention_length is not None:
-            if self.attention is None:
-                raise ValueError("This model has no attention weights to return (attention=None).")
+            self._require_attention()
             shape = keras.ops.shape(encoder_token_ids)
             cache["attention_weights"] = keras.ops.zeros((shape[0], shape[1], attention_length))
         return cache
@@ -219,6 +236,10 @@ class RecurrentTranslatorBackbone(keras.Model):
                 cache["attention_weights"], index, weights
             )
         return self.output_projection(outputs), cache
+
+    def _require_attention(self):
+        if self.attention is None:
+            raise ValueError("This model has no attention weights to return (attention=None).")
 
     def get_config(self):
         return {

@@ -242,7 +242,10 @@ class Seq2Seq(keras.Model):
             }
             if return_attention:
                 best = generated if generated.shape.rank == 2 else generated[:, 0]
-                texts["attention"] = tf.transpose(result.cache["attention_weights"], [0, 2, 1])
+                weights = tf.transpose(result.cache["attention_weights"], [0, 2, 1])
+                # Finished sequences keep stepping on padding: zero those rows.
+                written = tf.cast(best != self.target_vectorizer.pad_token_id, weights.dtype)
+                texts["attention"] = weights * written[:, :, None]
                 texts["source_tokens"] = self.source_vectorizer.id_to_token(token_ids)
                 texts["output_tokens"] = self.target_vectorizer.id_to_token(best)
             return texts
@@ -296,8 +299,9 @@ class Seq2Seq(keras.Model):
                 "source" (the source tokens the model read, ending with "[END]"),
                 "translation" (the tokens it wrote, ending with "[END]" unless cut at
                 `max_length`) and "weights", a (len(translation), len(source)) array whose
-                rows sum to 1 — ready for `zoo.plot_attention(**attention)`. For beam search,
-                those of the best beam. Needs a model with attention.
+                rows sum to 1 (less under local-p attention, whose Gaussian window scales
+                them) — ready for `zoo.plot_attention(**attention)`. For beam search, those
+                of the best beam. Needs a model with attention.
 
         Returns:
             A str for a str, else a list of str; with a beam sampler that returns all beams,

@@ -1,0 +1,194 @@
+"""Attention translators: every variant decodes like it trains and learns a known alignment."""
+
+import functools
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from tests.test_case import (
+    MEMORY_SOURCES,
+    MEMORY_TARGETS,
+    serve_in_fresh_process,
+    teacher_forced_batch,
+    tiny_translator,
+)
+from zoo.models.recurrent_translator import ATTENTIONS
+
+SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
+
+DECODING_VARIANTS = {
+    **{name: {"attention": name} for name in ATTENTIONS},
+    "luong-general-input-feeding": {"attention": "luong-general", "input_feeding": True},
+    "luong-local-m-input-feeding": {"attention": "luong-local-m", "input_feeding": True},
+    "bahdanau-everything": {
+        "attention": "bahdanau",
+        "cell": "gru",
+        "num_layers": 2,
+        "bidirectional": True,
+        "residual": True,
+        "layer_norm": True,
+        "dropout": 0.1,
+        "reverse_source": True,
+    },
+}
+
+
+def cached_decoding(backbone, x):
+    """Step-by-step logits and the attention weights the cache collected, as NumPy."""
+    length = x["decoder_token_ids"].shape[1]
+    cache = backbone.encode(
+        x["encoder_token_ids"], x["encoder_padding_mask"], attention_length=length
+    )
+    logits = []
+    for index in range(length):
+        step_logits, cache = backbone.step(x["decoder_token_ids"][:, index], cache, index)
+        logits.append(step_logits.numpy())
+    weights = np.swapaxes(cache["attention_weights"].numpy(), 1, 2)
+    return np.stack(logits, axis=1), weights
+
+
+@pytest.mark.parametrize("options", DECODING_VARIANTS.values(), ids=DECODING_VARIANTS.keys())
+def test_cached_decoding_equals_teacher_forcing_with_its_attention(options):
+    model = tiny_translator(SOURCES, TARGETS, **options)
+    x, y, sample_weight = teacher_forced_batch(model, SOURCES, TARGETS)
+    model.train_on_batch(x, y, sample_weight)
+    logits, weights = cached_decoding(model.backbone, x)
+    real = x["decoder_padding_mask"]  # padded positions are never decoded
+    np.testing.assert_allclose(logits[real], model.backbone(x).numpy()[real], atol=1e-5)
+    teacher_forced_weights = model.backbone.attention_weights(x).numpy()
+    np.testing.assert_allclose(weights[real], teacher_forced_weights[real], atol=1e-5)
+    # Each row weighs the real source tokens only; it is a distribution except under local-p
+    # attention, whose Gaussian window scales the weights down (Luong et al. 2015, eq. 10).
+    padding = ~x["encoder_padding_mask"][:, None, :] & real[:, :, None]
+    assert (weights[padding] == 0).all()
+    if options["attention"] != "luong-local":
+        np.testing.assert_allclose(weights[real].sum(-1), 1.0, atol=1e-5)
+
+
+# === Learning a known alignment: "a b c" -> "C B A" ===
+TRAIN_SOURCES, TRAIN_TARGETS = zoo.datasets.reversal_pairs(2000, seed=0)
+TEST_SOURCES, TEST_TARGETS = zoo.datasets.reversal_pairs(200, seed=1)
+
+# Epochs that reach the bar with a margin (scaled scores are softer, so learn slower).
+ALIGNMENT_VARIANTS = {
+    **{name: ({"attention": name}, 6) for name in ATTENTIONS if name != "scaled-dot"},
+    "scaled-dot": ({"attention": "scaled-dot"}, 16),
+    # The encoder reads the source backwards; the weights must still index it as written.
+    "bahdanau-reversed-bidirectional": (
+        {"attention": "bahdanau", "reverse_source": True, "bidirectional": True},
+        6,
+    ),
+}
+
+
+@functools.cache
+def reversal_model(variant):
+    options, epochs = ALIGNMENT_VARIANTS[variant]
+    keras.utils.set_random_seed(0)
+    model = zoo.attention_translator(
+        TRAIN_SOURCES,
+        TRAIN_TARGETS,
+        tokenizer_level="word",
+        embedding_dim=32,
+        units=64,
+        **options,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    model.fit(TRAIN_SOURCES, TRAIN_TARGETS, epochs=epochs, batch_size=32, verbose=0)
+    return model
+
+
+def alignment_accuracy(attention, sources):
+    """Share of target letters whose strongest weight is on the source letter they reverse."""
+    hits = total = 0
+    for attention_map, source in zip(attention, sources, strict=True):
+        length = len(source.split())
+        strongest = attention_map["weights"][:length].argmax(axis=-1)
+        hits += (strongest == np.arange(length)[::-1][: len(strongest)]).sum()
+        total += length
+    return hits / total
+
+
+@pytest.mark.parametrize("variant", ALIGNMENT_VARIANTS)
+def test_learns_to_reverse_with_the_right_alignment(variant):
+    model = reversal_model(variant)
+    translations, attention = model.predict(TEST_SOURCES, return_attention=True)
+    exact_match = np.mean(np.array(translations) == np.array(TEST_TARGETS))
+    assert exact_match >= 0.99
+    assert alignment_accuracy(attention, TEST_SOURCES) >= 0.9
+
+
+def test_returned_attention_is_that_of_the_greedy_and_the_winning_beam_output():
+    model = reversal_model("bahdanau")
+    sources = TEST_SOURCES[:6]
+    for sampler in ("greedy", zoo.decoding.BeamSampler(num_beams=3)):
+        translations, attention = model.predict(sources, sampler=sampler, return_attention=True)
+        x, _, _ = teacher_forced_batch(model, sources, translations)
+        teacher_forced = model.backbone.attention_weights(x).numpy()
+        for row, attention_map in enumerate(attention):
+            assert attention_map["source"] == [*sources[row].split(), "[END]"]
+            assert attention_map["translation"] == [*translations[row].split(), "[END]"]
+            rows, columns = attention_map["weights"].shape
+            np.testing.assert_allclose(
+                attention_map["weights"], teacher_forced[row, :rows, :columns], atol=1e-5
+            )
+
+
+def test_single_input_gives_one_map_that_plots():
+    model = reversal_model("bahdanau")
+    translation, scores, attention = model.predict(
+        "a b c", return_scores=True, return_attention=True
+    )
+    assert translation == "C B A" and scores.shape == ()
+    assert attention["source"] == ["a", "b", "c", "[END]"]
+    figure = zoo.plot_attention(**attention)
+    assert [label.get_text() for label in figure.axes[0].get_xticklabels()] == attention["source"]
+
+
+def test_export_serves_translations_and_attention_without_zoo(tmp_path):
+    model = reversal_model("luong-general")
+    sources = [*TEST_SOURCES[:5], ""]
+    translations, attention = model.predict(sources, return_attention=True)
+    model.export(tmp_path / "export")
+    served = serve_in_fresh_process(tmp_path / "export", sources)
+    assert set(served) == {"outputs", "scores"}
+    assert served["outputs"][0] == translations
+    served = serve_in_fresh_process(tmp_path / "export", sources, "translate_with_attention")
+    assert served["outputs"][0] == translations
+    assert served["attention"][1] == "float32"
+    for row, attention_map in enumerate(attention):
+        rows, columns = attention_map["weights"].shape
+        weights = np.array(served["attention"][0][row])
+        np.testing.assert_allclose(weights[:rows, :columns], attention_map["weights"], atol=1e-5)
+        assert (weights[rows:] == 0).all() and (weights[:, columns:] == 0).all()
+        assert served["source_tokens"][0][row][:columns] == attention_map["source"]
+        assert served["output_tokens"][0][row][:rows] == attention_map["translation"]
+
+
+def test_save_and_load_keep_translations_and_attention(tmp_path):
+    model = reversal_model("luong-local")
+    model.save(tmp_path / "model.keras")
+    restored = zoo.load(tmp_path / "model.keras")
+    assert restored.backbone.attention == "luong-local"
+    translations, attention = model.predict(TEST_SOURCES[:8], return_attention=True)
+    restored_translations, restored_attention = restored.predict(
+        TEST_SOURCES[:8], return_attention=True
+    )
+    assert restored_translations == translations
+    for original, loaded in zip(attention, restored_attention, strict=True):
+        np.testing.assert_array_equal(original["weights"], loaded["weights"])
+
+
+def test_bad_attention_options_raise_errors_naming_them():
+    with pytest.raises(ValueError, match=r"`attention`.*'luong'"):
+        tiny_translator(SOURCES, TARGETS, attention="luong")
+    with pytest.raises(ValueError, match=r"`attention`.*None.*zoo.lstm_translator"):
+        zoo.attention_translator(SOURCES, TARGETS, attention=None)
+    with pytest.raises(ValueError, match=r"`input_feeding`.*attention=None"):
+        tiny_translator(SOURCES, TARGETS, input_feeding=True)
+    with pytest.raises(ValueError, match=r"`num_heads`.*64.*3"):
+        tiny_translator(SOURCES, TARGETS, attention="multi-head", num_heads=3)
+    with pytest.raises(ValueError, match=r"`return_attention=True`.*attention_translator"):
+        tiny_translator(SOURCES, TARGETS).predict("Hi.", return_attention=True)
