@@ -1,15 +1,23 @@
 """Named configurations: a name -> a builder and the options that define it."""
 
-from zoo.models import lstm_translator
+from zoo.models import attention_translator, lstm_translator
+
+# The attention models share lstm-small's sizes, so figures compare the mechanism alone.
+SMALL = {"embedding_dim": 128, "units": 256}
 
 CATALOG = {
     # A quick baseline that trains in minutes on two CPU cores.
-    "lstm-small": (lstm_translator, {"embedding_dim": 128, "units": 256}),
+    "lstm-small": (lstm_translator, SMALL),
     # Sutskever et al. (2014): 4 layers of 1000 LSTM cells, 1000-d embeddings, reversed source.
     "lstm-sutskever": (
         lstm_translator,
         {"embedding_dim": 1000, "units": 1000, "num_layers": 4, "reverse_source": True},
     ),
+    # Bahdanau et al. (2015): additive attention on the previous decoder state.
+    "attention-bahdanau": (attention_translator, {**SMALL, "attention": "bahdanau"}),
+    # Luong et al. (2015) global "general" attention; without input feeding the decoder runs
+    # as one Keras RNN over the sequence and attends once, the fastest attention to train.
+    "attention-luong-general": (attention_translator, {**SMALL, "attention": "luong-general"}),
 }
 
 
