@@ -192,3 +192,12 @@ def test_bad_attention_options_raise_errors_naming_them():
         tiny_translator(SOURCES, TARGETS, attention="multi-head", num_heads=3)
     with pytest.raises(ValueError, match=r"`return_attention=True`.*attention_translator"):
         tiny_translator(SOURCES, TARGETS).predict("Hi.", return_attention=True)
+
+
+def test_catalog_builds_the_attention_configurations():
+    for name, attention in (
+        ("attention-bahdanau", "bahdanau"),
+        ("attention-luong-general", "luong-general"),
+    ):
+        backbone = zoo.build(name, SOURCES, TARGETS, units=32, embedding_dim=16).backbone
+        assert (backbone.attention, backbone.units, backbone.embedding_dim) == (attention, 32, 16)
