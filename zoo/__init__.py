@@ -13,7 +13,11 @@ import keras  # noqa: E402 (the backend must be chosen first)
 
 from zoo import callbacks, datasets, decoding, layers, metrics, models, tasks, text  # noqa: E402
 from zoo.catalog import build  # noqa: E402
-from zoo.models import attention_translator, lstm_translator  # noqa: E402
+from zoo.models import (  # noqa: E402
+    attention_translator,
+    hierarchical_attention_classifier,
+    lstm_translator,
+)
 from zoo.plotting import plot_attention  # noqa: E402
 from zoo.tasks import Seq2Seq  # noqa: E402
 
@@ -30,6 +34,7 @@ __all__ = [
     "callbacks",
     "datasets",
     "decoding",
+    "hierarchical_attention_classifier",
     "layers",
     "load",
     "lstm_translator",

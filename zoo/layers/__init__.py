@@ -1,6 +1,7 @@
 """Reusable layers."""
 
 from zoo.layers.attention import Attention
+from zoo.layers.attention_pooling import AttentionPooling
 from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.luong_attention import LuongAttention
 from zoo.layers.luong_local_attention import LuongLocalAttention
@@ -13,6 +14,7 @@ from zoo.layers.scaled_dot_product_attention import ScaledDotProductAttention
 
 __all__ = [
     "Attention",
+    "AttentionPooling",
     "BahdanauAttention",
     "LuongAttention",
     "LuongLocalAttention",

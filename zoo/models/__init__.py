@@ -1,9 +1,19 @@
 """One module per model family: a backbone with decode functions, and its builder."""
 
+from zoo.models.hierarchical_attention import (
+    HierarchicalAttentionBackbone,
+    hierarchical_attention_classifier,
+)
 from zoo.models.recurrent_translator import (
     RecurrentTranslatorBackbone,
     attention_translator,
     lstm_translator,
 )
 
-__all__ = ["RecurrentTranslatorBackbone", "attention_translator", "lstm_translator"]
+__all__ = [
+    "HierarchicalAttentionBackbone",
+    "RecurrentTranslatorBackbone",
+    "attention_translator",
+    "hierarchical_attention_classifier",
+    "lstm_translator",
+]

@@ -1,5 +1,6 @@
 """The uniform interface every family's model is used through."""
 
 from zoo.tasks.seq2seq import Seq2Seq
+from zoo.tasks.text_classifier import TextClassifier
 
-__all__ = ["Seq2Seq"]
+__all__ = ["Seq2Seq", "TextClassifier"]

@@ -22,7 +22,7 @@ def as_text_list(texts, name):
     if not isinstance(texts, (list, tuple)):
         raise TypeError(
             f"`{name}` must be a string or a list of strings, got {type(texts).__name__}: "
-            f"{_preview(texts)}."
+            f"{preview(texts)}."
         )
     if not texts:
         raise ValueError(f"`{name}` is empty: pass at least one string.")
@@ -66,10 +66,52 @@ def _as_str(text, name):
         except UnicodeDecodeError as error:
             raise ValueError(f"`{name}` is bytes that are not valid UTF-8: {error}.") from None
     if not isinstance(text, str):
-        raise TypeError(f"`{name}` must be a string, got {type(text).__name__}: {_preview(text)}.")
+        raise TypeError(f"`{name}` must be a string, got {type(text).__name__}: {preview(text)}.")
     return text
 
 
-def _preview(value, limit=60):
+def preview(value, limit=60):
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def check_positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
+
+
+def as_label_list(labels, name):
+    """Returns `labels` (a list/tuple/1-D array of str, or of int) as a list of str or int.
+
+    Raises:
+        TypeError: `labels` is not a sequence, holds something else than str or int
+            (bools and floats included), or mixes str and int.
+        ValueError: `labels` is empty or not one-dimensional.
+    """
+    if isinstance(labels, tf.Tensor):
+        labels = labels.numpy()
+    if isinstance(labels, np.ndarray):
+        if labels.ndim != 1:
+            raise ValueError(f"`{name}` must be one-dimensional, got shape {labels.shape}.")
+        labels = labels.tolist()
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, (list, tuple)):
+        raise TypeError(
+            f"`{name}` must be a list of labels (str or int), got {type(labels).__name__}: "
+            f"{preview(labels)}."
+        )
+    if not labels:
+        raise ValueError(f"`{name}` is empty: pass one label per document.")
+    result = []
+    for i, label in enumerate(labels):
+        if isinstance(label, bytes):
+            label = label.decode("utf-8")
+        if isinstance(label, (bool, np.bool_)) or not isinstance(label, (str, int, np.integer)):
+            raise TypeError(
+                f"`{name}[{i}]` must be a str or an int label, got {type(label).__name__}: "
+                f"{preview(label)}."
+            )
+        result.append(str(label) if isinstance(label, str) else int(label))
+    kinds = {type(label) for label in result}
+    if len(kinds) > 1:
+        raise TypeError(f"`{name}` mixes str and int labels; use one kind.")
+    return result

@@ -1,4 +1,5 @@
-"""In-graph text normalisation and word segmentation shared by vocabulary learning and tokenizing.
+"""In-graph text normalisation and word (and sentence) segmentation, shared by vocabulary
+learning and tokenizing.
 
 Whitespace is kept as information rather than thrown away: every word that follows a space
 carries the marker "▁" (as in SentencePiece), and punctuation is split into pieces of its own.
@@ -40,3 +41,23 @@ def join_words(word_texts):
     """Inverse of split_words: [batch] strings of space-joined pieces -> the original text."""
     joined = tf.strings.regex_replace(word_texts, " ", "")
     return tf.strings.regex_replace(joined, SPACE_MARKER, " ")
+
+
+# A sentence ends at a run of sentence-final punctuation, with any closing quotes or
+# brackets, followed by whitespace; a line break always ends one. "Mr. Smith" is two
+# sentences: the rule is deliberately simple, and the same in training and serving.
+_SENTENCE_END = r"""([.!?…。！？]+["'”’)\]]*)\s+"""
+_LINE_BREAKS = r"\s*\n\s*"
+
+
+def split_sentences(documents):
+    """tf.string [batch] -> ragged tf.string [batch, (sentences)], in-graph.
+
+    Sentences are split after sentence-final punctuation (. ! ? …) followed by whitespace,
+    and at line breaks; they are stripped, and empty ones are dropped, so an empty or
+    blank document has no sentence.
+    """
+    marked = tf.strings.regex_replace(documents, _SENTENCE_END, "\\1\n")
+    sentences = tf_text.regex_split(marked, delim_regex_pattern=_LINE_BREAKS)
+    sentences = tf.strings.strip(sentences)
+    return tf.ragged.boolean_mask(sentences, tf.strings.length(sentences) > 0)

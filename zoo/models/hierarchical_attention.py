@@ -1,0 +1,260 @@
+"""The hierarchical attention network of Yang et al. (2016) for document classification."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from zoo.layers.attention_pooling import AttentionPooling
+from zoo.tasks.inputs import as_text_list, check_positive_int
+from zoo.tasks.text_classifier import TextClassifier, class_names_from_labels
+from zoo.text.segmentation import split_sentences
+from zoo.text.text_vectorizer import TextVectorizer
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class HierarchicalAttentionBackbone(keras.Model):
+    """Words -> sentence vectors -> a document vector -> class logits, attending at each level.
+
+    A bidirectional GRU reads the words of every sentence, and word-level attention with a
+    learned context vector (`zoo.layers.AttentionPooling`) pools them into a sentence
+    vector; a second bidirectional GRU reads the sentence vectors, and sentence-level
+    attention pools them into the document vector, which a dense layer maps to logits.
+
+    The functional graph maps the inputs `word_token_ids`: int32 [batch, sentences, words]
+    and `word_padding_mask`: bool [batch, sentences, words] (True at real tokens) to logits
+    [batch, num_classes]. A sentence without any real token is padding.
+    `call_with_attention` also returns both levels' attention weights.
+
+    Args:
+        vocabulary_size: int, size of the word vocabulary.
+        num_classes: int, number of classes.
+        embedding_dim: int, size of the word embeddings.
+        units: int, state size of each direction of both GRUs; their outputs have
+            `2 * units` features.
+        attention_units: int, hidden size of both attention scoring networks; defaults to
+            `2 * units`, as in the paper.
+        dropout: float, dropout on the word embeddings and on the document vector.
+
+    Example:
+    >>> backbone = zoo.models.HierarchicalAttentionBackbone(20000, num_classes=5)
+    >>> logits = backbone({"word_token_ids": ..., "word_padding_mask": ...})
+    >>> backbone.call_with_attention({...})["sentence_attention"]  # [batch, sentences]
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        num_classes,
+        embedding_dim=200,
+        units=50,
+        attention_units=None,
+        dropout=0.0,
+        **kwargs,
+    ):
+        attention_units = 2 * units if attention_units is None else attention_units
+        _check_options(
+            vocabulary_size=vocabulary_size,
+            num_classes=num_classes,
+            embedding_dim=embedding_dim,
+            units=units,
+            attention_units=attention_units,
+            dropout=dropout,
+        )
+        # === Config === (set first: the graph below reads these options)
+        self.vocabulary_size = vocabulary_size
+        self.num_classes = num_classes
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.attention_units = attention_units
+        self.dropout = dropout
+
+        # === Layers ===
+        self.word_embedding = keras.layers.Embedding(
+            vocabulary_size, embedding_dim, name="word_embedding"
+        )
+        self.fold_sentences = FoldSentences(name="fold_sentences")
+        self.word_encoder = keras.layers.Bidirectional(
+            keras.layers.GRU(units, return_sequences=True, name="word_gru"),
+            name="word_encoder",
+        )
+        self.word_attention = AttentionPooling(attention_units, name="word_attention")
+        self.unfold_sentences = UnfoldSentences(name="unfold_sentences")
+        self.sentence_encoder = keras.layers.Bidirectional(
+            keras.layers.GRU(units, return_sequences=True, name="sentence_gru"),
+            name="sentence_encoder",
+        )
+        self.sentence_attention = AttentionPooling(attention_units, name="sentence_attention")
+        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        self.output_projection = keras.layers.Dense(num_classes, name="output_projection")
+
+        # === Functional Model ===
+        inputs = {
+            "word_token_ids": keras.Input((None, None), dtype="int32", name="word_token_ids"),
+            "word_padding_mask": keras.Input((None, None), dtype="bool", name="word_padding_mask"),
+        }
+        outputs = self._run(inputs["word_token_ids"], inputs["word_padding_mask"])
+        super().__init__(inputs=inputs, outputs=outputs["logits"], **kwargs)
+
+    def _run(self, word_token_ids, word_padding_mask, training=None):
+        """Returns a dict of `logits`, `word_attention` and `sentence_attention`."""
+        sentence_padding_mask = ops.any(word_padding_mask, axis=-1)
+        # Every sentence of every document is one sequence for the word encoder.
+        token_ids = self.fold_sentences(word_token_ids)
+        padding_mask = self.fold_sentences(word_padding_mask)
+        x = self.dropout_layer(self.word_embedding(token_ids), training=training)
+        x = self.word_encoder(x, mask=padding_mask, training=training)
+        sentence_vectors, word_weights = self.word_attention(x, padding_mask=padding_mask)
+        sentence_vectors = self.unfold_sentences(sentence_vectors, word_token_ids)
+        x = self.sentence_encoder(sentence_vectors, mask=sentence_padding_mask, training=training)
+        document_vectors, sentence_weights = self.sentence_attention(
+            x, padding_mask=sentence_padding_mask
+        )
+        logits = self.output_projection(self.dropout_layer(document_vectors, training=training))
+        return {
+            "logits": logits,
+            "word_attention": self.unfold_sentences(word_weights, word_token_ids),
+            "sentence_attention": sentence_weights,
+        }
+
+    def call_with_attention(self, inputs, training=False):
+        """Runs the model on its input dict; returns a dict of `logits` [batch, num_classes],
+        `word_attention` [batch, sentences, words] (each real sentence's weights sum to 1)
+        and `sentence_attention` [batch, sentences]. Padding gets exactly zero weight."""
+        return self._run(inputs["word_token_ids"], inputs["word_padding_mask"], training)
+
+    def get_config(self):
+        return {
+            "vocabulary_size": self.vocabulary_size,
+            "num_classes": self.num_classes,
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "attention_units": self.attention_units,
+            "dropout": self.dropout,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class FoldSentences(keras.layers.Layer):
+    """[batch, sentences, words, ...] -> [batch * sentences, words, ...]."""
+
+    def call(self, inputs):
+        shape = ops.shape(inputs)
+        return ops.reshape(inputs, (-1, *shape[2:]))
+
+    def compute_output_shape(self, input_shape):
+        batch, sentences = input_shape[:2]
+        merged = None if batch is None or sentences is None else batch * sentences
+        return (merged, *input_shape[2:])
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class UnfoldSentences(keras.layers.Layer):
+    """Inverse of `FoldSentences`: `folded` [batch * sentences, ...] -> [batch, sentences,
+    ...], taking batch and sentences from `reference` ([batch, sentences, ...])."""
+
+    def call(self, folded, reference):
+        batch_and_sentences = ops.shape(reference)[:2]
+        return ops.reshape(folded, (*batch_and_sentences, *ops.shape(folded)[1:]))
+
+    def compute_output_shape(self, folded_shape, reference_shape):
+        return (*reference_shape[:2], *folded_shape[1:])
+
+
+def _check_options(**options):
+    for name in ("vocabulary_size", "num_classes", "embedding_dim", "units", "attention_units"):
+        check_positive_int(options[name], name)
+    if not 0 <= options["dropout"] < 1:
+        raise ValueError(f"`dropout` must be in [0, 1), got {options['dropout']!r}.")
+
+
+def hierarchical_attention_classifier(
+    documents=None,
+    labels=None,
+    *,
+    vectorizer=None,
+    vocabulary_size=20000,
+    tokenizer_level="word",
+    lowercase=True,
+    max_sentences=16,
+    max_words=48,
+    embedding_dim=200,
+    units=50,
+    attention_units=None,
+    dropout=0.0,
+):
+    """Builds a compiled hierarchical attention classifier (Yang et al. 2016).
+
+    The vocabulary is learned from the sentences of `documents` (split as the model
+    splits them) unless a vectorizer is given; the classes are the sorted distinct
+    `labels`. See `HierarchicalAttentionBackbone` for the architecture and
+    `zoo.tasks.TextClassifier` for the verbs.
+
+    Args:
+        documents: list of str, the corpus to learn the vocabulary from.
+        labels: list of str or list of int, one per document (or any labels covering the
+            classes, when a vectorizer is given): the classes the model predicts.
+        vectorizer: a ready `zoo.text.TextVectorizer`, instead of learning one.
+        vocabulary_size: int, tokens in the learned vocabulary.
+        tokenizer_level: "word", "subword" or "character".
+        lowercase: bool, whether a learned vectorizer lower-cases text.
+        max_sentences: int, most sentences read per document; later ones are dropped.
+        max_words: int, most tokens read per sentence; later ones are dropped.
+        embedding_dim: int, size of the word embeddings.
+        units: int, state size of each GRU direction.
+        attention_units: int, hidden size of the attention scorers (default `2 * units`).
+        dropout: float, dropout on word embeddings and on the document vector.
+
+    Returns:
+        A compiled `zoo.tasks.TextClassifier`.
+
+    Example:
+    >>> documents, labels = zoo.datasets.keyword_documents(1000)
+    >>> model = zoo.hierarchical_attention_classifier(documents, labels, units=32)
+    >>> model.fit(documents, labels, epochs=5)
+    >>> model.predict("Kalo rain suvi. Mopa dita.")  # -> "weather"
+    """
+    class_names = class_names_from_labels(labels, "labels")
+    check_positive_int(max_sentences, "max_sentences")
+    check_positive_int(max_words, "max_words")
+    if vectorizer is None:
+        documents, _ = as_text_list(documents, "documents")
+        if len(documents) != len(labels):
+            raise ValueError(
+                f"`documents` and `labels` must have the same length, got {len(documents)} "
+                f"and {len(labels)}."
+            )
+        sentences = [
+            sentence.decode("utf-8")
+            for sentence in split_sentences(tf.constant(documents)).flat_values.numpy()
+        ]
+        if not sentences:
+            raise ValueError("`documents` holds no sentence to learn a vocabulary from.")
+        vectorizer = TextVectorizer.from_corpus(
+            sentences,
+            vocabulary_size,
+            tokenizer_level,
+            lowercase,
+            sequence_length=max_words + 2,
+        )
+    backbone = HierarchicalAttentionBackbone(
+        vectorizer.vocabulary_size,
+        len(class_names),
+        embedding_dim=embedding_dim,
+        units=units,
+        attention_units=attention_units,
+        dropout=dropout,
+    )
+    model = TextClassifier(
+        backbone,
+        vectorizer,
+        class_names,
+        max_sentences=max_sentences,
+        max_words=max_words,
+    )
+    model.compile()
+    return model
