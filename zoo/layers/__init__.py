@@ -3,12 +3,14 @@
 from zoo.layers.attention import Attention
 from zoo.layers.attention_pooling import AttentionPooling
 from zoo.layers.bahdanau_attention import BahdanauAttention
+from zoo.layers.feed_forward import FeedForward
 from zoo.layers.luong_attention import LuongAttention
 from zoo.layers.luong_local_attention import LuongLocalAttention
 from zoo.layers.multi_head_attention import MultiHeadAttention
 from zoo.layers.recurrent_decoder import RecurrentDecoder
 from zoo.layers.recurrent_encoder import RecurrentEncoder
 from zoo.layers.recurrent_stack import RecurrentStack
+from zoo.layers.relative_position_bias import RelativePositionBias, relative_position_bucket
 from zoo.layers.reverse_padded_sequence import ReversePaddedSequence
 from zoo.layers.scaled_dot_product_attention import ScaledDotProductAttention
 
@@ -16,12 +18,15 @@ __all__ = [
     "Attention",
     "AttentionPooling",
     "BahdanauAttention",
+    "FeedForward",
     "LuongAttention",
     "LuongLocalAttention",
     "MultiHeadAttention",
     "RecurrentDecoder",
     "RecurrentEncoder",
     "RecurrentStack",
+    "RelativePositionBias",
     "ReversePaddedSequence",
     "ScaledDotProductAttention",
+    "relative_position_bucket",
 ]

@@ -1,6 +1,15 @@
-"""Text: vocabulary learning and in-graph tokenization."""
+"""Text: vocabulary learning, in-graph tokenization and span corruption."""
 
+from zoo.text.span_corruption import add_sentinels, sentinel_ids, span_corruption
 from zoo.text.text_vectorizer import TextVectorizer
 from zoo.text.vocabulary import LEVELS, RESERVED_TOKENS, learn_vocabulary
 
-__all__ = ["LEVELS", "RESERVED_TOKENS", "TextVectorizer", "learn_vocabulary"]
+__all__ = [
+    "LEVELS",
+    "RESERVED_TOKENS",
+    "TextVectorizer",
+    "add_sentinels",
+    "learn_vocabulary",
+    "sentinel_ids",
+    "span_corruption",
+]
