@@ -11,7 +11,17 @@ use_tensorflow_backend()
 
 import keras  # noqa: E402 (the backend must be chosen first)
 
-from zoo import callbacks, datasets, decoding, layers, metrics, models, tasks, text  # noqa: E402
+from zoo import (  # noqa: E402
+    callbacks,
+    datasets,
+    decoding,
+    layers,
+    metrics,
+    models,
+    tasks,
+    text,
+    vision,
+)
 from zoo.catalog import build  # noqa: E402
 from zoo.models import (  # noqa: E402
     attention_translator,
@@ -43,4 +53,5 @@ __all__ = [
     "plot_attention",
     "tasks",
     "text",
+    "vision",
 ]

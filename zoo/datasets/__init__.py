@@ -1,14 +1,20 @@
 """Datasets for zoo's tasks, returned as plain Python data (no TensorFlow needed to load them)."""
 
+from zoo.datasets.flickr8k import FLICKR8K_SPLITS, load_flickr8k
 from zoo.datasets.keyword_documents import KEYWORD_CLASSES, NO_KEYWORD, keyword_documents
+from zoo.datasets.shapes import SHAPES_CAPTIONS_VOCABULARY, shapes_captions
 from zoo.datasets.synthetic import reversal_pairs
 from zoo.datasets.translation import TRANSLATION_DATASETS, load_translation
 
 __all__ = [
+    "FLICKR8K_SPLITS",
     "KEYWORD_CLASSES",
     "NO_KEYWORD",
+    "SHAPES_CAPTIONS_VOCABULARY",
     "TRANSLATION_DATASETS",
     "keyword_documents",
+    "load_flickr8k",
     "load_translation",
     "reversal_pairs",
+    "shapes_captions",
 ]
