@@ -117,7 +117,7 @@ class RecurrentDecoder(RecurrentStack):
         training=None,
         return_attention=False,
     ):
-        if self.attention is not None and self.feeds_back:
+        if self.feeds_back:
             outputs, weights = self._scan(
                 inputs, initial_states, encoder_outputs, encoder_padding_mask, training
             )
