@@ -11,6 +11,7 @@ from tests.test_case import (
     MEMORY_SOURCES,
     MEMORY_TARGETS,
     serve_in_fresh_process,
+    step_by_step_logits,
     teacher_forced_batch,
     tiny_translator,
 )
@@ -35,26 +36,12 @@ DECODING_VARIANTS = {
 }
 
 
-def cached_decoding(backbone, x):
-    """Step-by-step logits and the attention weights the cache collected, as NumPy."""
-    length = x["decoder_token_ids"].shape[1]
-    cache = backbone.encode(
-        x["encoder_token_ids"], x["encoder_padding_mask"], attention_length=length
-    )
-    logits = []
-    for index in range(length):
-        step_logits, cache = backbone.step(x["decoder_token_ids"][:, index], cache, index)
-        logits.append(step_logits.numpy())
-    weights = np.swapaxes(cache["attention_weights"].numpy(), 1, 2)
-    return np.stack(logits, axis=1), weights
-
-
 @pytest.mark.parametrize("options", DECODING_VARIANTS.values(), ids=DECODING_VARIANTS.keys())
 def test_cached_decoding_equals_teacher_forcing_with_its_attention(options):
     model = tiny_translator(SOURCES, TARGETS, **options)
     x, y, sample_weight = teacher_forced_batch(model, SOURCES, TARGETS)
     model.train_on_batch(x, y, sample_weight)
-    logits, weights = cached_decoding(model.backbone, x)
+    logits, weights = step_by_step_logits(model.backbone, x, return_attention=True)
     real = x["decoder_padding_mask"]  # padded positions are never decoded
     np.testing.assert_allclose(logits[real], model.backbone(x).numpy()[real], atol=1e-5)
     teacher_forced_weights = model.backbone.attention_weights(x).numpy()

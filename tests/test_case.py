@@ -40,14 +40,26 @@ def teacher_forced_batch(model, sources, targets):
     return {name: value.numpy() for name, value in x.items()}, y.numpy(), sample_weight.numpy()
 
 
-def step_by_step_logits(backbone, x):
-    """Decodes the given decoder inputs one token at a time with the cached step function."""
-    cache = backbone.encode(x["encoder_token_ids"], x["encoder_padding_mask"])
+def step_by_step_logits(backbone, x, return_attention=False):
+    """Decodes the given decoder inputs one token at a time with the cached step function.
+
+    With `return_attention`, also returns the attention weights the cache collected,
+    [batch, decoder_length, source_length].
+    """
+    length = x["decoder_token_ids"].shape[1]
+    encoder_inputs = (x["encoder_token_ids"], x["encoder_padding_mask"])
+    if return_attention:
+        cache = backbone.encode(*encoder_inputs, attention_length=length)
+    else:
+        cache = backbone.encode(*encoder_inputs)
     logits = []
-    for index in range(x["decoder_token_ids"].shape[1]):
+    for index in range(length):
         step_logits, cache = backbone.step(x["decoder_token_ids"][:, index], cache, index)
         logits.append(step_logits.numpy())
-    return np.stack(logits, axis=1)
+    logits = np.stack(logits, axis=1)
+    if not return_attention:
+        return logits
+    return logits, np.swapaxes(cache["attention_weights"].numpy(), 1, 2)
 
 
 _EXPORT_CLIENT = textwrap.dedent(

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.tasks.inputs import as_label_list, as_text_list, check_positive_int, preview
-from zoo.text.segmentation import SPACE_MARKER, split_sentences
+from zoo.text.segmentation import split_sentences
 
 
 def class_names_from_labels(labels, name="labels"):
@@ -216,7 +216,8 @@ class TextClassifier(keras.Model):
                     "probabilities": tf.nn.softmax(tf.cast(outputs["logits"], tf.float32)),
                     "sentences": sentences.to_tensor(""),
                     "num_sentences": sentences.row_lengths(),
-                    **inputs,
+                    "word_padding_mask": inputs["word_padding_mask"],
+                    "words": self.vectorizer.id_to_token(inputs["word_token_ids"]),
                     "word_attention": outputs["word_attention"],
                     "sentence_attention": outputs["sentence_attention"],
                 }
@@ -272,14 +273,12 @@ class TextClassifier(keras.Model):
         return results if len(results) > 1 else labels
 
     def _attention_dicts(self, outputs):
-        vocabulary = self.vectorizer.vocabulary
         dicts = []
         for i, num_sentences in enumerate(outputs["num_sentences"]):
             words, word_weights = [], []
             for j in range(num_sentences):
                 real = outputs["word_padding_mask"][i, j]
-                token_ids = outputs["word_token_ids"][i, j][real]
-                words.append([vocabulary[t].removeprefix(SPACE_MARKER) for t in token_ids])
+                words.append([word.decode("utf-8") for word in outputs["words"][i, j][real]])
                 word_weights.append(outputs["word_attention"][i, j][real])
             sentences = outputs["sentences"][i, :num_sentences]
             dicts.append(
