@@ -110,7 +110,7 @@ def in_graph_decoder(model, jit_compile):
 
     @tf.function(jit_compile=jit_compile)
     def decode(encoder_token_ids, encoder_padding_mask):
-        cache = backbone.encode(encoder_token_ids, encoder_padding_mask)
+        cache = backbone.encode(encoder_token_ids, encoder_padding_mask, NEW_TOKENS)
         result = sampler(
             backbone.step,
             cache,

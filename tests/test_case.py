@@ -7,8 +7,10 @@ import textwrap
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 import zoo
+from zoo.text.segmentation import normalize
 
 
 def _unambiguous_pairs(count, offset=5000):
@@ -24,6 +26,9 @@ def _unambiguous_pairs(count, offset=5000):
 
 # Forty short pairs from the shipped corpus: small enough to memorise in seconds.
 MEMORY_SOURCES, MEMORY_TARGETS = _unambiguous_pairs(40)
+# What a model that memorised them outputs: NFKC-normalised text (Tatoeba's narrow no-break
+# spaces become spaces).
+MEMORY_OUTPUTS = [text.decode() for text in normalize(tf.constant(MEMORY_TARGETS)).numpy()]
 
 
 def tiny_translator(sources=MEMORY_SOURCES, targets=MEMORY_TARGETS, **options):
@@ -48,10 +53,7 @@ def step_by_step_logits(backbone, x, return_attention=False):
     """
     length = x["decoder_token_ids"].shape[1]
     encoder_inputs = (x["encoder_token_ids"], x["encoder_padding_mask"])
-    if return_attention:
-        cache = backbone.encode(*encoder_inputs, attention_length=length)
-    else:
-        cache = backbone.encode(*encoder_inputs)
+    cache = backbone.encode(*encoder_inputs, length, return_attention=return_attention)
     logits = []
     for index in range(length):
         step_logits, cache = backbone.step(x["decoder_token_ids"][:, index], cache, index)

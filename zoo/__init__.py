@@ -16,8 +16,10 @@ from zoo import (  # noqa: E402
     datasets,
     decoding,
     layers,
+    losses,
     metrics,
     models,
+    schedules,
     tasks,
     text,
     vision,
@@ -27,6 +29,7 @@ from zoo.models import (  # noqa: E402
     attention_translator,
     hierarchical_attention_classifier,
     lstm_translator,
+    transformer,
 )
 from zoo.plotting import plot_attention  # noqa: E402
 from zoo.tasks import Seq2Seq  # noqa: E402
@@ -47,11 +50,14 @@ __all__ = [
     "hierarchical_attention_classifier",
     "layers",
     "load",
+    "losses",
     "lstm_translator",
     "metrics",
     "models",
     "plot_attention",
+    "schedules",
     "tasks",
     "text",
+    "transformer",
     "vision",
 ]

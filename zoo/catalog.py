@@ -1,6 +1,6 @@
 """Named configurations: a name -> a builder and the options that define it."""
 
-from zoo.models import attention_translator, lstm_translator
+from zoo.models import attention_translator, lstm_translator, transformer
 
 # The attention models share lstm-small's sizes, so figures compare the mechanism alone.
 SMALL = {"embedding_dim": 128, "units": 256}
@@ -18,6 +18,14 @@ CATALOG = {
     # Luong et al. (2015) global "general" attention; without input feeding the decoder runs
     # as one Keras RNN over the sequence and attends once, the fastest attention to train.
     "attention-luong-general": (attention_translator, {**SMALL, "attention": "luong-general"}),
+    # The dimensions of the decoding benchmark (hidden 256, 3+3 layers, 4 heads, d_ff 1024),
+    # with a shorter warm-up for small corpora such as Multi30k (453 steps an epoch).
+    "transformer-small": (transformer, {"warmup_steps": 1000}),
+    # Vaswani et al. (2017), the base model: d_model 512, 6+6 layers, 8 heads, d_ff 2048.
+    "transformer-base": (
+        transformer,
+        {"hidden_dim": 512, "num_layers": 6, "num_heads": 8, "intermediate_dim": 2048},
+    ),
 }
 
 

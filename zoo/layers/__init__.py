@@ -13,6 +13,7 @@ from zoo.layers.recurrent_stack import RecurrentStack
 from zoo.layers.relative_position_bias import RelativePositionBias, relative_position_bucket
 from zoo.layers.reverse_padded_sequence import ReversePaddedSequence
 from zoo.layers.scaled_dot_product_attention import ScaledDotProductAttention
+from zoo.layers.transformer_decoder_layer import TransformerDecoderLayer
 
 __all__ = [
     "Attention",
@@ -28,5 +29,6 @@ __all__ = [
     "RelativePositionBias",
     "ReversePaddedSequence",
     "ScaledDotProductAttention",
+    "TransformerDecoderLayer",
     "relative_position_bucket",
 ]

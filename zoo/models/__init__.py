@@ -9,11 +9,14 @@ from zoo.models.recurrent_translator import (
     attention_translator,
     lstm_translator,
 )
+from zoo.models.transformer import TransformerBackbone, transformer
 
 __all__ = [
     "HierarchicalAttentionBackbone",
     "RecurrentTranslatorBackbone",
+    "TransformerBackbone",
     "attention_translator",
     "hierarchical_attention_classifier",
     "lstm_translator",
+    "transformer",
 ]

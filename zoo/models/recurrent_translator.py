@@ -202,23 +202,23 @@ class RecurrentTranslatorBackbone(keras.Model):
         return weights
 
     # === Decode functions ===
-    def encode(self, encoder_token_ids, encoder_padding_mask, attention_length=None):
-        """Runs the encoder; returns the decoder's initial cache.
+    def encode(self, encoder_token_ids, encoder_padding_mask, max_length, return_attention=False):
+        """Runs the encoder; returns the decoder's initial cache for `max_length` steps.
 
-        With `attention_length`, the cache also holds a zeroed "attention_weights" buffer
-        [batch, source_length, attention_length] that `step` fills column by column.
+        With `return_attention`, the cache also holds a zeroed "attention_weights" buffer
+        [batch, source_length, max_length] that `step` fills column by column.
         """
         outputs, final_states = self._run_encoder(
             encoder_token_ids, encoder_padding_mask, training=False
         )
         cache = {"decoder_state": self.decoder.initial_state(final_states)}
-        if self.attention is not None:
+        if self.has_attention:
             cache["encoder_outputs"] = outputs
             cache["encoder_padding_mask"] = encoder_padding_mask
-        if attention_length is not None:
+        if return_attention:
             self._require_attention()
             shape = keras.ops.shape(encoder_token_ids)
-            cache["attention_weights"] = keras.ops.zeros((shape[0], shape[1], attention_length))
+            cache["attention_weights"] = keras.ops.zeros((shape[0], shape[1], max_length))
         return cache
 
     def step(self, token_ids, cache, index):
@@ -237,8 +237,13 @@ class RecurrentTranslatorBackbone(keras.Model):
             )
         return self.output_projection(outputs), cache
 
+    @property
+    def has_attention(self):
+        """Whether the decoder attends to the source (and can return its weights)."""
+        return self.attention is not None
+
     def _require_attention(self):
-        if self.attention is None:
+        if not self.has_attention:
             raise ValueError("This model has no attention weights to return (attention=None).")
 
     def get_config(self):

@@ -26,3 +26,19 @@ def translation_vectorizers(
             target_texts, vocabulary_size, tokenizer_level, lowercase, sequence_length
         )
     return source_vectorizer, target_vectorizer
+
+
+def shared_vectorizer(
+    source_texts,
+    target_texts,
+    vocabulary_size=8000,
+    tokenizer_level="subword",
+    lowercase=False,
+    sequence_length=64,
+):
+    """Returns one vectorizer learned from both sides, for models that share a vocabulary."""
+    source_texts, _ = as_text_list(source_texts, "source_texts")
+    target_texts, _ = as_text_list(target_texts, "target_texts")
+    return TextVectorizer.from_corpus(
+        source_texts + target_texts, vocabulary_size, tokenizer_level, lowercase, sequence_length
+    )

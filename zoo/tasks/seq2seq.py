@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import decoding
+from zoo.losses import LabelSmoothedCrossentropy
 from zoo.metrics import corpus_bleu
 from zoo.tasks.inputs import as_text_list, as_text_pairs, check_text_pair_dataset
 from zoo.text.vocabulary import END, PAD
@@ -27,8 +28,9 @@ class Seq2Seq(keras.Model):
 
     Args:
         backbone: a keras.Model with the named translation inputs, returning logits, with
-            `encode(encoder_token_ids, encoder_padding_mask) -> cache` and
-            `step(token_ids, cache, index) -> (logits, cache)`.
+            `encode(encoder_token_ids, encoder_padding_mask, max_length, return_attention)
+            -> cache`, `step(token_ids, cache, index) -> (logits, cache)` and
+            `has_attention`.
         source_vectorizer: `zoo.text.TextVectorizer` for the source texts.
         target_vectorizer: `zoo.text.TextVectorizer` for the target texts.
 
@@ -59,6 +61,7 @@ class Seq2Seq(keras.Model):
         *,
         weighted_metrics="auto",
         sampler="greedy",
+        label_smoothing=0.0,
         **kwargs,
     ):
         """Configures training, with defaults for sequence-to-sequence learning.
@@ -66,15 +69,19 @@ class Seq2Seq(keras.Model):
         Args:
             optimizer: "auto" (Adam, learning rate 1e-3, gradient norm clipped to 1) or any
                 Keras optimizer.
-            loss: "auto" (token cross-entropy averaged over real, unpadded tokens) or a loss.
+            loss: "auto" (token cross-entropy averaged over real, unpadded tokens, with
+                `label_smoothing`) or a loss.
             weighted_metrics: "auto" (token accuracy over real tokens) or a list of metrics.
             sampler: the decoding strategy `predict`, `evaluate` and `export` use by default:
                 a `zoo.decoding.Sampler` or its name ("greedy", "beam", "random").
+            label_smoothing: float in [0, 1), the "auto" loss's label smoothing.
             **kwargs: passed to `keras.Model.compile`.
         """
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)
-        if loss == "auto":
+        if loss == "auto" and label_smoothing:
+            loss = LabelSmoothedCrossentropy(label_smoothing)
+        elif loss == "auto":
             loss = keras.losses.SparseCategoricalCrossentropy(
                 from_logits=True, reduction="mean_with_sample_weight"
             )
@@ -166,7 +173,7 @@ class Seq2Seq(keras.Model):
     @property
     def has_attention(self):
         """Whether the backbone attends to the source, so it can return attention weights."""
-        return getattr(self.backbone, "attention", None) is not None
+        return self.backbone.has_attention
 
     def generate(
         self,
@@ -184,12 +191,9 @@ class Seq2Seq(keras.Model):
         sampler = self._resolve_sampler(sampler)
         target = self.target_vectorizer
         max_length = max_length or target.sequence_length - 1
-        if return_attention:
-            cache = self.backbone.encode(
-                encoder_token_ids, encoder_padding_mask, attention_length=max_length
-            )
-        else:
-            cache = self.backbone.encode(encoder_token_ids, encoder_padding_mask)
+        cache = self.backbone.encode(
+            encoder_token_ids, encoder_padding_mask, max_length, return_attention=return_attention
+        )
         return sampler(
             self.backbone.step,
             cache,

@@ -1,0 +1,245 @@
+"""The Transformer: causal, cached decoding equal to teacher forcing, padding-blind, and it
+learns; every option is exercised."""
+
+import functools
+import re
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from tests.test_case import (
+    MEMORY_OUTPUTS,
+    MEMORY_SOURCES,
+    MEMORY_TARGETS,
+    serve_in_fresh_process,
+    step_by_step_logits,
+    teacher_forced_batch,
+)
+
+SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
+TINY = {
+    "vocabulary_size": 300,
+    "hidden_dim": 32,
+    "num_heads": 4,
+    "intermediate_dim": 64,
+    "num_layers": 2,
+    "dropout": 0.0,
+}
+
+OPTIONS = {
+    "default": {},
+    "norm-first": {"norm_first": True},
+    "learned-positions": {"positions": "learned"},
+    "shared-vocabulary": {"shared_vocabulary": True},
+    "untied-output": {"tied_embeddings": False},
+    "three-encoder-one-decoder-layer": {"num_encoder_layers": 3, "num_decoder_layers": 1},
+    "two-heads-wide-ffn": {"num_heads": 2, "intermediate_dim": 128, "hidden_dim": 48},
+}
+
+
+def tiny_transformer(sources=SOURCES, targets=TARGETS, **options):
+    keras.utils.set_random_seed(0)
+    return zoo.transformer(sources, targets, **{**TINY, **options})
+
+
+@functools.cache
+def random_model(option):
+    """A tiny Transformer after one training step (so no weight is at its initial value)."""
+    model = tiny_transformer(**OPTIONS[option])
+    x, y, sample_weight = teacher_forced_batch(model, SOURCES, TARGETS)
+    model.train_on_batch(x, y, sample_weight)
+    return model
+
+
+@pytest.mark.parametrize("option", OPTIONS)
+def test_cached_decoding_equals_teacher_forcing(option):
+    model = random_model(option)
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    logits, weights = step_by_step_logits(model.backbone, x, return_attention=True)
+    real = x["decoder_padding_mask"]  # padded positions are never decoded
+    np.testing.assert_allclose(logits[real], model.backbone(x).numpy()[real], atol=1e-4)
+    teacher_forced_weights = model.backbone.attention_weights(x).numpy()
+    np.testing.assert_allclose(weights[real], teacher_forced_weights[real], atol=1e-5)
+    np.testing.assert_allclose(weights[real].sum(-1), 1.0, atol=1e-5)
+    assert (weights[~x["encoder_padding_mask"][:, None, :] & real[:, :, None]] == 0).all()
+
+
+@pytest.mark.parametrize("option", ["default", "norm-first", "learned-positions"])
+def test_no_future_leak(option):
+    """Changing the target tokens after position t leaves the logits up to t unchanged."""
+    model = random_model(option)
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    logits = model.backbone(x).numpy()
+    rng = np.random.default_rng(0)
+    for t in range(x["decoder_token_ids"].shape[1] - 1):
+        changed = dict(x, decoder_token_ids=x["decoder_token_ids"].copy())
+        future = changed["decoder_token_ids"][:, t + 1 :]
+        future[:] = rng.integers(4, model.target_vectorizer.vocabulary_size, future.shape)
+        changed_logits = model.backbone(changed).numpy()
+        np.testing.assert_allclose(changed_logits[:, : t + 1], logits[:, : t + 1], atol=1e-5)
+        assert not np.allclose(changed_logits[:, t + 1 :], logits[:, t + 1 :], atol=1e-3)
+
+
+@pytest.mark.parametrize("option", ["default", "learned-positions"])
+def test_source_padding_changes_nothing(option):
+    model = random_model(option)
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    extra = 5  # more padding than the batch needs
+    padded = dict(
+        x,
+        encoder_token_ids=np.pad(x["encoder_token_ids"], [(0, 0), (0, extra)]),
+        encoder_padding_mask=np.pad(x["encoder_padding_mask"], [(0, 0), (0, extra)]),
+    )
+    real = x["decoder_padding_mask"]
+    np.testing.assert_allclose(
+        model.backbone(padded).numpy()[real], model.backbone(x).numpy()[real], atol=1e-5
+    )
+    # The decoded outputs: each source alone, and padded in a batch with the longest.
+    alone = [model.predict(source, sampler="beam") for source in SOURCES]
+    assert model.predict(SOURCES, sampler="beam") == alone
+
+
+def test_greedy_decoding_equals_repeated_full_forward_passes():
+    """The cached, compiled decoding loop picks what an uncached argmax over full passes picks."""
+    model = random_model("default")
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    length = 12
+    tokens = np.full((len(SOURCES), 1), model.target_vectorizer.start_token_id, "int32")
+    for _ in range(length):
+        inputs = {
+            "encoder_token_ids": x["encoder_token_ids"],
+            "encoder_padding_mask": x["encoder_padding_mask"],
+            "decoder_token_ids": tokens,
+            "decoder_padding_mask": np.ones_like(tokens, bool),
+        }
+        next_tokens = model.backbone(inputs).numpy()[:, -1].argmax(-1).astype("int32")
+        tokens = np.concatenate([tokens, next_tokens[:, None]], axis=1)
+    sampler = zoo.decoding.GreedySampler()
+    for jit_compile in (True, False):
+        generate = tf.function(
+            lambda ids, mask: model.generate(ids, mask, sampler, length).token_ids,
+            jit_compile=jit_compile,
+        )
+        generated = generate(x["encoder_token_ids"], x["encoder_padding_mask"]).numpy()
+        end = model.target_vectorizer.end_token_id
+        for row, expected in zip(generated, tokens[:, 1:], strict=True):
+            stop = list(expected).index(end) + 1 if end in expected else length
+            np.testing.assert_array_equal(row[:stop], expected[:stop])
+
+
+def test_compiled_and_uncompiled_decoding_agree():
+    model = random_model("default")
+    texts = tf.constant(SOURCES)
+    for sampler in ("greedy", zoo.decoding.BeamSampler(num_beams=4)):
+        compiled = model.text_generator(sampler, jit_compile=True)(texts)
+        uncompiled = model.text_generator(sampler, jit_compile=False)(texts)
+        assert compiled["outputs"].numpy().tolist() == uncompiled["outputs"].numpy().tolist()
+        np.testing.assert_allclose(compiled["scores"], uncompiled["scores"], atol=1e-4)
+
+
+def test_options_shape_the_graph():
+    def layers_named(model, prefix):
+        return [layer.name for layer in model.backbone.layers if layer.name.startswith(prefix)]
+
+    model = random_model("three-encoder-one-decoder-layer")
+    assert len(layers_named(model, "encoder_layer")) == 3
+    assert len(layers_named(model, "decoder_layer")) == 1
+    model = random_model("shared-vocabulary")
+    assert model.source_vectorizer is model.target_vectorizer
+    assert model.backbone.source_embedding is model.backbone.target_embedding
+    tied, untied = random_model("default").backbone, random_model("untied-output").backbone
+    assert len(untied.target_embedding.weights) == len(tied.target_embedding.weights) + 1
+    learned = random_model("learned-positions").backbone
+    assert learned.source_positions.position_embeddings.shape == (64, 32)
+    assert random_model("norm-first").backbone.decoder_norm.name == "decoder_final_norm"
+    wide = random_model("two-heads-wide-ffn").backbone.decoder_layers[0]
+    assert (wide.num_heads, wide.head_dim, wide.intermediate_dense.units) == (2, 24, 128)
+
+
+def test_learned_positions_bound_the_decoded_length():
+    model = random_model("learned-positions")
+    with pytest.raises(ValueError, match="`max_length` must be at most 64"):
+        model.predict("x", max_length=100)
+
+
+def test_dropout_is_active_in_training_only():
+    model = tiny_transformer(dropout=0.3)
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    inference = [model.backbone(x, training=False).numpy() for _ in range(2)]
+    training = [model.backbone(x, training=True).numpy() for _ in range(2)]
+    np.testing.assert_array_equal(inference[0], inference[1])
+    assert not np.allclose(training[0], training[1])
+
+
+def test_trains_with_label_smoothing_and_the_warm_up_schedule_by_default():
+    model = zoo.transformer(SOURCES, TARGETS, **TINY)
+    assert isinstance(model.loss, zoo.losses.LabelSmoothedCrossentropy)
+    assert model.loss.label_smoothing == 0.1
+    schedule = keras.saving.deserialize_keras_object(model.optimizer.get_config()["learning_rate"])
+    assert isinstance(schedule, zoo.schedules.InverseSquareRootSchedule)
+    assert (schedule.hidden_dim, schedule.warmup_steps) == (32, 4000)
+    model = zoo.transformer(SOURCES, TARGETS, label_smoothing=0.0, **TINY)
+    assert isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy)
+
+
+# === A trained model: memorises a corpus, then saves, exports and shows its attention ===
+@pytest.fixture(scope="module")
+def trained():
+    keras.utils.set_random_seed(0)
+    # Pre-LN: with post-LN this fast schedule memorises the corpus, then becomes unstable.
+    model = zoo.transformer(
+        MEMORY_SOURCES,
+        MEMORY_TARGETS,
+        **{**TINY, "hidden_dim": 64},
+        norm_first=True,
+        warmup_steps=100,
+    )
+    model.fit(MEMORY_SOURCES, MEMORY_TARGETS, batch_size=8, epochs=100, verbose=0)
+    return model
+
+
+def test_memorises_the_corpus_under_greedy_and_beam_decoding(trained):
+    assert trained.predict(MEMORY_SOURCES) == MEMORY_OUTPUTS
+    assert trained.predict(MEMORY_SOURCES, sampler="beam") == MEMORY_OUTPUTS
+
+
+def test_keras_file_round_trip_predicts_identically(trained, tmp_path):
+    path = tmp_path / "transformer.keras"
+    trained.save(path)
+    reloaded = zoo.load(path)
+    assert reloaded.predict(MEMORY_SOURCES) == MEMORY_OUTPUTS
+    assert reloaded.optimizer.iterations.numpy() == trained.optimizer.iterations.numpy()
+
+
+def test_export_with_attention_equals_predict(trained, tmp_path):
+    trained.export(tmp_path / "export")
+    texts = MEMORY_SOURCES[:4]
+    translations, attention = trained.predict(texts, return_attention=True)
+    served = serve_in_fresh_process(tmp_path / "export", texts, "translate_with_attention")
+    assert served["outputs"][0] == translations == MEMORY_OUTPUTS[:4]
+    for weights, served_weights in zip(attention, served["attention"][0], strict=True):
+        rows, columns = weights["weights"].shape
+        np.testing.assert_allclose(
+            np.array(served_weights)[:rows, :columns], weights["weights"], atol=1e-5
+        )
+        assert weights["translation"][-1] == "[END]"
+        np.testing.assert_allclose(weights["weights"].sum(-1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"num_heads": 5}, "`num_heads` must divide `hidden_dim` (32)"),
+        ({"positions": "rotary"}, "`positions` must be one of"),
+        ({"dropout": 1.5}, "`dropout` must be a number in [0, 1)"),
+        ({"num_layers": 0}, "`num_layers` must be a positive int"),
+        ({"label_smoothing": 1.0}, "label_smoothing"),
+        ({"warmup_steps": 0}, "warmup_steps"),
+    ],
+)
+def test_bad_options_raise_errors_naming_them(options, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        zoo.transformer(SOURCES, TARGETS, **{**TINY, **options})

@@ -1,0 +1,433 @@
+"""The Transformer encoder-decoder of Vaswani et al. (2017)."""
+
+import math
+
+import keras
+import keras_hub
+from keras import ops
+
+from zoo.decoding.sampler import write_at_position
+from zoo.layers.transformer_decoder_layer import TransformerDecoderLayer
+from zoo.models.inputs import translation_inputs
+from zoo.models.vectorizers import shared_vectorizer, translation_vectorizers
+from zoo.schedules import transformer_optimizer
+from zoo.tasks import Seq2Seq
+from zoo.tasks.inputs import check_positive_int
+
+POSITIONS = ("sinusoidal", "learned")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class TransformerBackbone(keras.Model):
+    """A Transformer encoder-decoder: self-attention, causal self-attention and
+    cross-attention instead of recurrence.
+
+    Token embeddings are scaled by sqrt(hidden_dim) and added to position encodings
+    (sinusoidal, or learned up to `max_sequence_length`); the encoder is a stack of
+    `keras_hub.layers.TransformerEncoder`, the decoder a stack of
+    `zoo.layers.TransformerDecoderLayer`; with `norm_first` both stacks end in a layer
+    normalisation. The output projection is the target embedding transposed when
+    `tied_embeddings` (the paper), else its own matrix.
+
+    The functional graph is the teacher-forced training graph over the named translation
+    inputs. `encode` and `step` decode one token at a time with fixed-size key/value caches.
+
+    Args:
+        source_vocabulary_size: int.
+        target_vocabulary_size: int.
+        num_encoder_layers: int.
+        num_decoder_layers: int.
+        hidden_dim: int, the model's width (d_model).
+        num_heads: int, attention heads; must divide `hidden_dim`.
+        intermediate_dim: int, hidden size of the feed-forward networks (d_ff).
+        dropout: float, dropout on embeddings, sub-layer outputs and attention weights.
+        positions: "sinusoidal" or "learned".
+        max_sequence_length: int, the longest sequence learned positions cover.
+        norm_first: bool, pre-LN (normalise each sub-layer's input) instead of the paper's
+            post-LN.
+        shared_embeddings: bool, whether source and target share one embedding table (they
+            must then share one vocabulary).
+        tied_embeddings: bool, whether the output projection is the target embedding.
+
+    Example:
+    >>> backbone = zoo.models.TransformerBackbone(8000, 8000, num_encoder_layers=3)
+    >>> logits = backbone({"encoder_token_ids": ..., "encoder_padding_mask": ...,
+    ...                    "decoder_token_ids": ..., "decoder_padding_mask": ...})
+    """
+
+    has_attention = True
+
+    def __init__(
+        self,
+        source_vocabulary_size,
+        target_vocabulary_size,
+        num_encoder_layers=3,
+        num_decoder_layers=3,
+        hidden_dim=256,
+        num_heads=4,
+        intermediate_dim=1024,
+        dropout=0.1,
+        positions="sinusoidal",
+        max_sequence_length=512,
+        norm_first=False,
+        shared_embeddings=False,
+        tied_embeddings=True,
+        **kwargs,
+    ):
+        _check_options(
+            source_vocabulary_size,
+            target_vocabulary_size,
+            num_encoder_layers,
+            num_decoder_layers,
+            hidden_dim,
+            num_heads,
+            intermediate_dim,
+            dropout,
+            positions,
+            max_sequence_length,
+            shared_embeddings,
+        )
+        # === Config ===
+        self.source_vocabulary_size = source_vocabulary_size
+        self.target_vocabulary_size = target_vocabulary_size
+        self.num_encoder_layers = num_encoder_layers
+        self.num_decoder_layers = num_decoder_layers
+        self.hidden_dim = hidden_dim
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.positions = positions
+        self.max_sequence_length = max_sequence_length
+        self.norm_first = norm_first
+        self.shared_embeddings = shared_embeddings
+        self.tied_embeddings = tied_embeddings
+
+        # === Layers ===
+        # Normal(0, d^-1/2) so that the embeddings, scaled by sqrt(d), have unit variance.
+        embeddings_initializer = keras.initializers.RandomNormal(stddev=hidden_dim**-0.5)
+        self.target_embedding = keras_hub.layers.ReversibleEmbedding(
+            target_vocabulary_size,
+            hidden_dim,
+            tie_weights=tied_embeddings,
+            embeddings_initializer=embeddings_initializer,
+            name="target_embedding",
+        )
+        self.source_embedding = (
+            self.target_embedding
+            if shared_embeddings
+            else keras.layers.Embedding(
+                source_vocabulary_size,
+                hidden_dim,
+                embeddings_initializer=embeddings_initializer,
+                name="source_embedding",
+            )
+        )
+        if positions == "sinusoidal":
+            self.source_positions = self.target_positions = keras_hub.layers.SinePositionEncoding(
+                name="position_encoding"
+            )
+        else:
+            self.source_positions, self.target_positions = (
+                keras_hub.layers.PositionEmbedding(max_sequence_length, name=f"{side}_positions")
+                for side in ("source", "target")
+            )
+        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.encoder_layers = [
+            keras_hub.layers.TransformerEncoder(
+                intermediate_dim,
+                num_heads,
+                dropout=dropout,
+                normalize_first=norm_first,
+                name=f"encoder_layer_{i}",
+            )
+            for i in range(num_encoder_layers)
+        ]
+        self.decoder_layers = [
+            TransformerDecoderLayer(
+                num_heads,
+                intermediate_dim,
+                dropout=dropout,
+                norm_first=norm_first,
+                name=f"decoder_layer_{i}",
+            )
+            for i in range(num_decoder_layers)
+        ]
+        # Pre-LN leaves each stack's output unnormalised: normalise it once at the end.
+        self.encoder_norm, self.decoder_norm = (
+            keras.layers.LayerNormalization(epsilon=1e-5, name=f"{side}_final_norm")
+            if norm_first
+            else keras.layers.Identity(name=f"{side}_output")
+            for side in ("encoder", "decoder")
+        )
+
+        # === Functional Model ===
+        inputs = translation_inputs()
+        encoder_outputs = self._run_encoder(
+            inputs["encoder_token_ids"], inputs["encoder_padding_mask"]
+        )
+        decoder_outputs, _ = self._run_decoder(
+            inputs["decoder_token_ids"],
+            inputs["decoder_padding_mask"],
+            encoder_outputs,
+            inputs["encoder_padding_mask"],
+        )
+        logits = self.target_embedding(decoder_outputs, reverse=True)
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+
+    def _embed(self, embedding, positions, token_ids, start_index=0, training=None):
+        x = embedding(token_ids) * math.sqrt(self.hidden_dim)
+        x = x + positions(x, start_index=start_index)
+        return self.embedding_dropout(x, training=training)
+
+    def _run_encoder(self, token_ids, padding_mask, training=None):
+        x = self._embed(self.source_embedding, self.source_positions, token_ids, training=training)
+        for layer in self.encoder_layers:
+            x = layer(x, padding_mask=padding_mask, training=training)
+        return self.encoder_norm(x)
+
+    def _run_decoder(
+        self, token_ids, padding_mask, encoder_outputs, encoder_padding_mask, training=None
+    ):
+        """Teacher-forced decoder; returns its outputs and the last layer's cross-attention."""
+        x = self._embed(self.target_embedding, self.target_positions, token_ids, training=training)
+        for layer in self.decoder_layers:
+            x, weights = layer(
+                x,
+                encoder_outputs,
+                padding_mask=padding_mask,
+                encoder_padding_mask=encoder_padding_mask,
+                training=training,
+            )
+        return self.decoder_norm(x), weights
+
+    def attention_weights(self, inputs):
+        """The last decoder layer's cross-attention, averaged over heads, when the decoder
+        reads the given (teacher-forced) inputs: float [batch, decoder_length, source_length]."""
+        encoder_outputs = self._run_encoder(
+            inputs["encoder_token_ids"], inputs["encoder_padding_mask"], training=False
+        )
+        _, weights = self._run_decoder(
+            inputs["decoder_token_ids"],
+            inputs["decoder_padding_mask"],
+            encoder_outputs,
+            inputs["encoder_padding_mask"],
+            training=False,
+        )
+        return weights
+
+    # === Decode functions ===
+    def encode(self, encoder_token_ids, encoder_padding_mask, max_length, return_attention=False):
+        """Runs the encoder; returns the decoder's initial cache for `max_length` steps.
+
+        The cache holds each decoder layer's cross-attention keys and values, computed here
+        once, and its zeroed self-attention cache [batch, 2, max_length, heads, head_dim].
+        With `return_attention`, also a zeroed "attention_weights" buffer
+        [batch, source_length, max_length] that `step` fills column by column.
+        """
+        if self.positions == "learned" and max_length > self.max_sequence_length:
+            raise ValueError(
+                f"`max_length` must be at most {self.max_sequence_length}, the positions this "
+                f"model learned, got {max_length}."
+            )
+        encoder_outputs = self._run_encoder(encoder_token_ids, encoder_padding_mask, training=False)
+        batch_size, source_length = ops.shape(encoder_token_ids)[0], ops.shape(encoder_token_ids)[1]
+        head_dim = self.hidden_dim // self.num_heads
+        empty_self_attention = ops.zeros(
+            (batch_size, 2, max_length, self.num_heads, head_dim), self.compute_dtype
+        )
+        cache = {
+            "encoder_padding_mask": encoder_padding_mask,
+            "self_attention": [empty_self_attention] * self.num_decoder_layers,
+            "cross_attention": [
+                layer.cross_attention_cache(encoder_outputs) for layer in self.decoder_layers
+            ],
+        }
+        if return_attention:
+            cache["attention_weights"] = ops.zeros((batch_size, source_length, max_length))
+        return cache
+
+    def step(self, token_ids, cache, index):
+        """Feeds one token [batch] at position `index`; returns (logits, cache)."""
+        x = self._embed(
+            self.target_embedding,
+            self.target_positions,
+            ops.expand_dims(token_ids, 1),
+            start_index=index,
+            training=False,
+        )
+        self_attention = []
+        for layer, layer_self_attention, layer_cross_attention in zip(
+            self.decoder_layers, cache["self_attention"], cache["cross_attention"], strict=True
+        ):
+            x, weights, layer_self_attention = layer(
+                x,
+                encoder_padding_mask=cache["encoder_padding_mask"],
+                self_attention_cache=layer_self_attention,
+                cross_attention_cache=layer_cross_attention,
+                cache_index=index,
+                training=False,
+            )
+            self_attention.append(layer_self_attention)
+        cache = {**cache, "self_attention": self_attention}
+        if "attention_weights" in cache:
+            cache["attention_weights"] = write_at_position(
+                cache["attention_weights"], index, weights[:, 0]
+            )
+        logits = self.target_embedding(self.decoder_norm(x), reverse=True)
+        return logits[:, 0], cache
+
+    def get_config(self):
+        return {
+            "source_vocabulary_size": self.source_vocabulary_size,
+            "target_vocabulary_size": self.target_vocabulary_size,
+            "num_encoder_layers": self.num_encoder_layers,
+            "num_decoder_layers": self.num_decoder_layers,
+            "hidden_dim": self.hidden_dim,
+            "num_heads": self.num_heads,
+            "intermediate_dim": self.intermediate_dim,
+            "dropout": self.dropout,
+            "positions": self.positions,
+            "max_sequence_length": self.max_sequence_length,
+            "norm_first": self.norm_first,
+            "shared_embeddings": self.shared_embeddings,
+            "tied_embeddings": self.tied_embeddings,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _check_options(
+    source_vocabulary_size,
+    target_vocabulary_size,
+    num_encoder_layers,
+    num_decoder_layers,
+    hidden_dim,
+    num_heads,
+    intermediate_dim,
+    dropout,
+    positions,
+    max_sequence_length,
+    shared_embeddings,
+):
+    for name, value in (
+        ("source_vocabulary_size", source_vocabulary_size),
+        ("target_vocabulary_size", target_vocabulary_size),
+        ("num_encoder_layers", num_encoder_layers),
+        ("num_decoder_layers", num_decoder_layers),
+        ("hidden_dim", hidden_dim),
+        ("num_heads", num_heads),
+        ("intermediate_dim", intermediate_dim),
+        ("max_sequence_length", max_sequence_length),
+    ):
+        check_positive_int(value, name)
+    if hidden_dim % num_heads:
+        raise ValueError(
+            f"`num_heads` must divide `hidden_dim` ({hidden_dim}), got num_heads={num_heads}."
+        )
+    if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"`dropout` must be a number in [0, 1), got {dropout!r}.")
+    if positions not in POSITIONS:
+        raise ValueError(f"`positions` must be one of {POSITIONS}, got {positions!r}.")
+    if shared_embeddings and source_vocabulary_size != target_vocabulary_size:
+        raise ValueError(
+            "`shared_embeddings=True` needs one vocabulary for both sides, got vocabulary "
+            f"sizes {source_vocabulary_size} (source) and {target_vocabulary_size} (target)."
+        )
+
+
+def transformer(
+    source_texts=None,
+    target_texts=None,
+    *,
+    source_vectorizer=None,
+    target_vectorizer=None,
+    vocabulary_size=8000,
+    shared_vocabulary=False,
+    tokenizer_level="subword",
+    lowercase=False,
+    sequence_length=64,
+    num_layers=3,
+    num_encoder_layers=None,
+    num_decoder_layers=None,
+    hidden_dim=256,
+    num_heads=4,
+    intermediate_dim=1024,
+    dropout=0.1,
+    positions="sinusoidal",
+    norm_first=False,
+    tied_embeddings=True,
+    label_smoothing=0.1,
+    warmup_steps=4000,
+    sampler="greedy",
+):
+    """Builds a compiled Transformer translator (Vaswani et al. 2017) from parallel texts.
+
+    Trained as in the paper by default: Adam (beta_2 0.98, epsilon 1e-9) with the warm-up /
+    inverse-square-root learning rate of `zoo.schedules.InverseSquareRootSchedule`, and
+    label smoothing 0.1. `predict(..., return_attention=True)` returns the last decoder
+    layer's cross-attention, averaged over heads.
+
+    Args:
+        source_texts: list of str, the corpus to learn the source vocabulary from.
+        target_texts: list of str, parallel to `source_texts`.
+        source_vectorizer: a ready `zoo.text.TextVectorizer`, instead of learning one.
+        target_vectorizer: a ready `zoo.text.TextVectorizer`, instead of learning one.
+        vocabulary_size: int, tokens per learned vocabulary.
+        shared_vocabulary: bool, whether to learn one vocabulary from both sides, then share
+            one embedding table between encoder and decoder (with `tied_embeddings`, the
+            paper's three-way tying).
+        tokenizer_level: "subword", "word" or "character".
+        lowercase: bool, whether learned vectorizers lower-case text.
+        sequence_length: int, most tokens per text; longer texts are truncated.
+        num_layers: int, layers of the encoder and of the decoder, unless
+            `num_encoder_layers` / `num_decoder_layers` say otherwise.
+        label_smoothing: float in [0, 1), the loss's label smoothing.
+        warmup_steps: int, steps of linear learning-rate warm-up.
+        sampler: default decoding strategy ("greedy", "beam", "random" or a Sampler).
+        **others: see `TransformerBackbone`.
+
+    Returns:
+        A compiled `zoo.tasks.Seq2Seq`.
+
+    Example:
+    >>> sources, targets = zoo.datasets.load_translation("tatoeba")
+    >>> model = zoo.transformer(sources, targets, hidden_dim=256, num_layers=3)
+    >>> model.fit(sources, targets, epochs=10)
+    >>> model.predict("I am cold.")
+    """
+    check_positive_int(num_layers, "num_layers")
+    vectorizer_options = (vocabulary_size, tokenizer_level, lowercase, sequence_length)
+    if shared_vocabulary:
+        if source_vectorizer is None and target_vectorizer is None:
+            source_vectorizer = shared_vectorizer(source_texts, target_texts, *vectorizer_options)
+        source_vectorizer = target_vectorizer = source_vectorizer or target_vectorizer
+    source_vectorizer, target_vectorizer = translation_vectorizers(
+        source_texts, target_texts, source_vectorizer, target_vectorizer, *vectorizer_options
+    )
+    backbone = TransformerBackbone(
+        source_vectorizer.vocabulary_size,
+        target_vectorizer.vocabulary_size,
+        num_encoder_layers=num_layers if num_encoder_layers is None else num_encoder_layers,
+        num_decoder_layers=num_layers if num_decoder_layers is None else num_decoder_layers,
+        hidden_dim=hidden_dim,
+        num_heads=num_heads,
+        intermediate_dim=intermediate_dim,
+        dropout=dropout,
+        positions=positions,
+        max_sequence_length=max(
+            source_vectorizer.sequence_length, target_vectorizer.sequence_length
+        ),
+        norm_first=norm_first,
+        shared_embeddings=shared_vocabulary,
+        tied_embeddings=tied_embeddings,
+    )
+    model = Seq2Seq(backbone, source_vectorizer, target_vectorizer)
+    model.compile(
+        optimizer=transformer_optimizer(hidden_dim, warmup_steps),
+        label_smoothing=label_smoothing,
+        sampler=sampler,
+    )
+    return model

@@ -1,0 +1,71 @@
+"""The Transformer's learning-rate schedule and optimizer (Vaswani et al. 2017)."""
+
+import numbers
+
+import keras
+from keras import ops
+
+
+def _check_positive(name, value, integer):
+    kind = numbers.Integral if integer else numbers.Real
+    if not isinstance(value, kind) or isinstance(value, bool) or value <= 0:
+        description = "a positive integer" if integer else "a positive number"
+        raise ValueError(f"`{name}` must be {description}. Received: {name}={value!r}")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class InverseSquareRootSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warmup, then inverse square-root decay (Vaswani et al. 2017, eq. 3).
+
+    `lr = scale * hidden_dim**-0.5 * min(step**-0.5, step * warmup_steps**-1.5)`, where
+    `step` is the optimizer iteration plus one, so the first update does not get a zero
+    learning rate. The peak, `scale * (hidden_dim * warmup_steps)**-0.5`, is reached at
+    iteration `warmup_steps - 1`.
+
+    Args:
+        hidden_dim: int, the model width `d_model`; wider models get smaller steps.
+        warmup_steps: int, the number of steps of linear warmup.
+        scale: float, a factor on the whole schedule.
+
+    Example:
+    >>> schedule = zoo.schedules.InverseSquareRootSchedule(hidden_dim=512)
+    >>> optimizer = keras.optimizers.Adam(learning_rate=schedule)
+    """
+
+    def __init__(self, hidden_dim, warmup_steps=4000, scale=1.0):
+        _check_positive("hidden_dim", hidden_dim, integer=True)
+        _check_positive("warmup_steps", warmup_steps, integer=True)
+        _check_positive("scale", scale, integer=False)
+        self.hidden_dim = int(hidden_dim)
+        self.warmup_steps = int(warmup_steps)
+        self.scale = float(scale)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32") + 1.0
+        decay = ops.minimum(ops.rsqrt(step), step * self.warmup_steps**-1.5)
+        return self.scale * self.hidden_dim**-0.5 * decay
+
+    def get_config(self):
+        return {
+            "hidden_dim": self.hidden_dim,
+            "warmup_steps": self.warmup_steps,
+            "scale": self.scale,
+        }
+
+
+def transformer_optimizer(hidden_dim, warmup_steps=4000, scale=1.0):
+    """Adam with the Transformer paper's settings and learning-rate schedule.
+
+    Vaswani et al. (2017) train with beta_1=0.9, beta_2=0.98, epsilon=1e-9 and the
+    `InverseSquareRootSchedule` of the given width and warmup.
+
+    Args:
+        hidden_dim: int, the model width `d_model`.
+        warmup_steps: int, the number of steps of linear warmup.
+        scale: float, a factor on the learning rate.
+
+    Example:
+    >>> model.compile(optimizer=zoo.schedules.transformer_optimizer(hidden_dim=512), ...)
+    """
+    schedule = InverseSquareRootSchedule(hidden_dim, warmup_steps=warmup_steps, scale=scale)
+    return keras.optimizers.Adam(learning_rate=schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9)
