@@ -4,6 +4,7 @@ from zoo.datasets.flickr8k import FLICKR8K_SPLITS, load_flickr8k
 from zoo.datasets.keyword_documents import KEYWORD_CLASSES, NO_KEYWORD, keyword_documents
 from zoo.datasets.shapes import SHAPES_CAPTIONS_VOCABULARY, shapes_captions
 from zoo.datasets.synthetic import reversal_pairs
+from zoo.datasets.text_to_text import text_to_text, translation_tasks
 from zoo.datasets.translation import TRANSLATION_DATASETS, load_translation
 
 __all__ = [
@@ -17,4 +18,6 @@ __all__ = [
     "load_translation",
     "reversal_pairs",
     "shapes_captions",
+    "text_to_text",
+    "translation_tasks",
 ]
