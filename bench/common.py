@@ -17,6 +17,22 @@ def median_seconds(function, repeats):
     return statistics.median(durations)
 
 
+def interleaved_median_seconds(functions, repeats):
+    """Calls each of `functions` (a dict name -> callable) once per round for `repeats` rounds;
+    returns {name: median wall-clock seconds of a call}.
+
+    Taking turns spreads the drift of a shared machine over every function alike, so the
+    ratios between them hold better than those of figures measured one after the other.
+    """
+    durations = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            durations[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in durations.items()}
+
+
 def machine_conditions():
     """The conditions a figure was measured under: cores, CPU, library versions, load."""
     import keras
@@ -48,3 +64,25 @@ def _cpu_model():
 def print_json(figures):
     """Prints the figures as one JSON object on one line: the last line a script prints."""
     print(json.dumps(figures, default=str), flush=True)
+
+
+def in_graph_decoder(backbone, sampler, start_token_id, new_tokens, jit_compile):
+    """Returns `decode(token_ids, padding_mask) -> NumPy token ids`: `backbone.encode` and
+    the sampler's loop over `backbone.step` in one tf.function, generating exactly
+    `new_tokens` tokens (the end token is -1, never produced)."""
+    import tensorflow as tf
+
+    @tf.function(jit_compile=jit_compile)
+    def decode(encoder_token_ids, encoder_padding_mask):
+        cache = backbone.encode(encoder_token_ids, encoder_padding_mask, new_tokens)
+        result = sampler(
+            backbone.step,
+            cache,
+            batch_size=tf.shape(encoder_token_ids)[0],
+            start_token_id=start_token_id,
+            end_token_id=-1,
+            max_length=new_tokens,
+        )
+        return result.token_ids
+
+    return lambda token_ids, padding_mask: decode(token_ids, padding_mask).numpy()

@@ -1,5 +1,9 @@
-"""Greedy decoding speed: zoo's in-graph loop against the keras.io `lstm_seq2seq` loop.
+"""Decoding speed: zoo's in-graph loops against the keras.io loop and keras-hub's BART.
 
+Two comparisons, both decoding exactly 32 new tokens per sentence; `--family lstm`,
+`--family transformer` or `--family all` (the default) picks which run.
+
+LSTM (this module): greedy decoding with zoo's loop against the keras.io `lstm_seq2seq` loop.
 Both paths decode exactly 32 new tokens per sentence with the same LSTM translator (embedding
 256, units 512, vocabularies of 8,000 tokens, random weights), on the same source sentences:
 
@@ -10,12 +14,17 @@ Both paths decode exactly 32 new tokens per sentence with the same LSTM translat
   decoder's `predict` once per token and picking the next token with `np.argmax`;
 - for information, `model.predict` end to end (strings in, strings out, greedy).
 
+Transformer (`transformer_decoding.py`): greedy and beam-4 decoding with zoo's Transformer
+against keras-hub's `BartSeq2SeqLM.generate` of the same dimensions.
+
 Run from the repository root:
 
-    TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/decode.py
+    TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/decode.py [--family lstm|transformer|all]
 
 It prints ms per sentence for every path and batch size, the speed-ups over the keras.io loop
-against the targets (60x at batch 1, 15x at batch 32), and, last, one JSON line.
+against the targets (60x at batch 1, 15x at batch 32), the Transformer's ratios to keras-hub
+against theirs (2x at batch 32, 40 ms per sentence greedy at batch 1), and, last, one JSON
+line with every figure (the Transformer's under "transformer").
 """
 
 import argparse
@@ -24,9 +33,12 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
-from common import machine_conditions, median_seconds, print_json
+import transformer_decoding
+from common import in_graph_decoder, machine_conditions, median_seconds, print_json
 
 import zoo
+
+FAMILIES = ("lstm", "transformer", "all")
 
 NEW_TOKENS = 32
 VOCABULARY_SIZE = 8000
@@ -45,10 +57,19 @@ REFERENCE_MS = {
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
+        "--family",
+        choices=FAMILIES,
+        default="all",
+        help="which comparison to run: the LSTM one, the Transformer one or both (default)",
+    )
+    parser.add_argument(
         "--source-words", type=int, default=15, help="words per source sentence (default 15)"
     )
     parser.add_argument(
-        "--repeats", type=int, default=7, help="timed calls per in-graph measurement (default 7)"
+        "--repeats",
+        type=int,
+        default=7,
+        help="timed calls per in-graph LSTM measurement (default 7)",
     )
     parser.add_argument(
         "--loop-sentences",
@@ -62,6 +83,7 @@ def parse_args():
         default=3,
         help="batches of 32 the keras.io loop decodes (default 3)",
     )
+    transformer_decoding.add_arguments(parser)
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
 
@@ -103,25 +125,15 @@ def source_sentences(count, words, rng):
 
 
 # === Ours: the whole loop in one tf.function ===
-def in_graph_decoder(model, jit_compile):
+def lstm_decoder(model, jit_compile):
     """Encodes and greedily decodes exactly NEW_TOKENS tokens inside one tf.function."""
-    backbone = model.backbone
-    sampler = zoo.decoding.GreedySampler()
-
-    @tf.function(jit_compile=jit_compile)
-    def decode(encoder_token_ids, encoder_padding_mask):
-        cache = backbone.encode(encoder_token_ids, encoder_padding_mask, NEW_TOKENS)
-        result = sampler(
-            backbone.step,
-            cache,
-            batch_size=tf.shape(encoder_token_ids)[0],
-            start_token_id=model.target_vectorizer.start_token_id,
-            end_token_id=-1,  # never produced: every sentence runs the full NEW_TOKENS steps
-            max_length=NEW_TOKENS,
-        )
-        return result.token_ids
-
-    return lambda token_ids, padding_mask: decode(token_ids, padding_mask).numpy()
+    return in_graph_decoder(
+        model.backbone,
+        zoo.decoding.GreedySampler(),
+        model.target_vectorizer.start_token_id,
+        NEW_TOKENS,
+        jit_compile,
+    )
 
 
 # === keras.io lstm_seq2seq: a Python loop over `predict` ===
@@ -196,14 +208,26 @@ def vectorized_batches(model, texts, batch_size):
 
 def main():
     args = parse_args()
-    rng = np.random.default_rng(args.seed)
-    keras.utils.set_random_seed(args.seed)
     conditions = machine_conditions()
     start = time.perf_counter()
+    figures = {"benchmark": "decode", "family": args.family, "new_tokens": NEW_TOKENS}
+    if args.family in ("lstm", "all"):
+        figures.update(lstm_comparison(args))
+    if args.family in ("transformer", "all"):
+        figures["transformer"] = transformer_decoding.run(args, args.seed)
+    figures["conditions"] = conditions
+    figures["total_seconds"] = round(time.perf_counter() - start, 1)
+    print_json(figures)
+
+
+def lstm_comparison(args):
+    """Times the LSTM paths; prints their report; returns their figures for the JSON line."""
+    rng = np.random.default_rng(args.seed)
+    keras.utils.set_random_seed(args.seed)
     model = build_model()
     paths = {
-        "ours_xla": in_graph_decoder(model, jit_compile=True),
-        "ours_no_xla": in_graph_decoder(model, jit_compile=False),
+        "ours_xla": lstm_decoder(model, jit_compile=True),
+        "ours_no_xla": lstm_decoder(model, jit_compile=False),
         "keras_io_loop": keras_io_decoder(model),
     }
     texts = source_sentences(64, args.source_words, rng)
@@ -250,9 +274,7 @@ def main():
         for batch_size in (1, 32)
     }
     report(ms, speedups, compile_seconds, tokens_agree, predict_words)
-    figures = {
-        "benchmark": "decode",
-        "new_tokens": NEW_TOKENS,
+    return {
         "source_tokens": int(source_length),
         "model": {
             "embedding_dim": EMBEDDING_DIM,
@@ -277,10 +299,7 @@ def main():
             "keras_io_loop_batch1_sentences": args.loop_sentences,
             "keras_io_loop_batch32_batches": args.loop_batches,
         },
-        "conditions": conditions,
-        "total_seconds": round(time.perf_counter() - start, 1),
     }
-    print_json(figures)
 
 
 def report(ms, speedups, compile_seconds, tokens_agree, predict_words):
