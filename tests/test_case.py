@@ -26,9 +26,15 @@ def _unambiguous_pairs(count, offset=5000):
 
 # Forty short pairs from the shipped corpus: small enough to memorise in seconds.
 MEMORY_SOURCES, MEMORY_TARGETS = _unambiguous_pairs(40)
-# What a model that memorised them outputs: NFKC-normalised text (Tatoeba's narrow no-break
-# spaces become spaces).
-MEMORY_OUTPUTS = [text.decode() for text in normalize(tf.constant(MEMORY_TARGETS)).numpy()]
+
+
+def normalized(texts):
+    """What a model that memorised `texts` outputs: NFKC-normalised text (Tatoeba's narrow
+    no-break spaces become spaces)."""
+    return [text.decode() for text in normalize(tf.constant(texts)).numpy()]
+
+
+MEMORY_OUTPUTS = normalized(MEMORY_TARGETS)
 
 
 def tiny_translator(sources=MEMORY_SOURCES, targets=MEMORY_TARGETS, **options):

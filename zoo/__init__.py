@@ -29,6 +29,7 @@ from zoo.models import (  # noqa: E402
     attention_translator,
     hierarchical_attention_classifier,
     lstm_translator,
+    t5,
     transformer,
 )
 from zoo.plotting import plot_attention  # noqa: E402
@@ -56,6 +57,7 @@ __all__ = [
     "models",
     "plot_attention",
     "schedules",
+    "t5",
     "tasks",
     "text",
     "transformer",

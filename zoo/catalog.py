@@ -1,6 +1,6 @@
 """Named configurations: a name -> a builder and the options that define it."""
 
-from zoo.models import attention_translator, lstm_translator, transformer
+from zoo.models import attention_translator, lstm_translator, t5, transformer
 
 # The attention models share lstm-small's sizes, so figures compare the mechanism alone.
 SMALL = {"embedding_dim": 128, "units": 256}
@@ -24,6 +24,11 @@ CATALOG = {
     # Vaswani et al. (2017), the base model: d_model 512, 6+6 layers, 8 heads, d_ff 2048.
     "transformer-base": (
         transformer,
+        {"hidden_dim": 512, "num_layers": 6, "num_heads": 8, "intermediate_dim": 2048},
+    ),
+    # Raffel et al. (2020), T5-small: d_model 512, 6+6 layers, 8 heads of 64, d_ff 2048.
+    "t5-small": (
+        t5,
         {"hidden_dim": 512, "num_layers": 6, "num_heads": 8, "intermediate_dim": 2048},
     ),
 }

@@ -13,6 +13,9 @@ from zoo.layers.recurrent_stack import RecurrentStack
 from zoo.layers.relative_position_bias import RelativePositionBias, relative_position_bucket
 from zoo.layers.reverse_padded_sequence import ReversePaddedSequence
 from zoo.layers.scaled_dot_product_attention import ScaledDotProductAttention
+from zoo.layers.t5_attention import T5Attention
+from zoo.layers.t5_decoder_layer import T5DecoderLayer
+from zoo.layers.t5_encoder_layer import T5EncoderLayer
 from zoo.layers.transformer_decoder_layer import TransformerDecoderLayer
 
 __all__ = [
@@ -29,6 +32,9 @@ __all__ = [
     "RelativePositionBias",
     "ReversePaddedSequence",
     "ScaledDotProductAttention",
+    "T5Attention",
+    "T5DecoderLayer",
+    "T5EncoderLayer",
     "TransformerDecoderLayer",
     "relative_position_bucket",
 ]

@@ -146,7 +146,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
         self_norm, cross_norm, feed_forward_norm = self.norms
 
         x = self._normalize_input(inputs, self_norm)
-        self_attention_mask = _self_attention_mask(
+        self_attention_mask = causal_attention_mask(
             x, padding_mask, self_attention_cache, cache_index
         )
         if cached:
@@ -216,7 +216,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
         return config
 
 
-def _self_attention_mask(x, padding_mask, cache, cache_index):
+def causal_attention_mask(x, padding_mask, cache, cache_index):
     """Which positions each query may attend to: [batch, queries, keys] (or broadcastable).
 
     Teacher forcing: itself and the earlier real tokens. A cached step: the cache positions

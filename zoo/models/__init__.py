@@ -9,14 +9,17 @@ from zoo.models.recurrent_translator import (
     attention_translator,
     lstm_translator,
 )
+from zoo.models.t5 import T5Backbone, t5
 from zoo.models.transformer import TransformerBackbone, transformer
 
 __all__ = [
     "HierarchicalAttentionBackbone",
     "RecurrentTranslatorBackbone",
+    "T5Backbone",
     "TransformerBackbone",
     "attention_translator",
     "hierarchical_attention_classifier",
     "lstm_translator",
+    "t5",
     "transformer",
 ]

@@ -4,10 +4,9 @@ import math
 
 import keras
 import keras_hub
-from keras import ops
 
-from zoo.decoding.sampler import write_at_position
 from zoo.layers.transformer_decoder_layer import TransformerDecoderLayer
+from zoo.models.cached_encoder_decoder import CachedEncoderDecoder
 from zoo.models.inputs import translation_inputs
 from zoo.models.vectorizers import shared_vectorizer, translation_vectorizers
 from zoo.schedules import transformer_optimizer
@@ -18,7 +17,7 @@ POSITIONS = ("sinusoidal", "learned")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class TransformerBackbone(keras.Model):
+class TransformerBackbone(CachedEncoderDecoder):
     """A Transformer encoder-decoder: self-attention, causal self-attention and
     cross-attention instead of recurrence.
 
@@ -30,7 +29,9 @@ class TransformerBackbone(keras.Model):
     `tied_embeddings` (the paper), else its own matrix.
 
     The functional graph is the teacher-forced training graph over the named translation
-    inputs. `encode` and `step` decode one token at a time with fixed-size key/value caches.
+    inputs. `encode` and `step` (from `CachedEncoderDecoder`) decode one token at a time with
+    fixed-size key/value caches; `attention_weights` gives the last decoder layer's
+    cross-attention.
 
     Args:
         source_vocabulary_size: int.
@@ -54,8 +55,6 @@ class TransformerBackbone(keras.Model):
     >>> logits = backbone({"encoder_token_ids": ..., "encoder_padding_mask": ...,
     ...                    "decoder_token_ids": ..., "decoder_padding_mask": ...})
     """
-
-    has_attention = True
 
     def __init__(
         self,
@@ -171,8 +170,7 @@ class TransformerBackbone(keras.Model):
             encoder_outputs,
             inputs["encoder_padding_mask"],
         )
-        logits = self.target_embedding(decoder_outputs, reverse=True)
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        super().__init__(inputs=inputs, outputs=self._logits(decoder_outputs), **kwargs)
 
     def _embed(self, embedding, positions, token_ids, start_index=0, training=None):
         x = embedding(token_ids) * math.sqrt(self.hidden_dim)
@@ -200,81 +198,27 @@ class TransformerBackbone(keras.Model):
             )
         return self.decoder_norm(x), weights
 
-    def attention_weights(self, inputs):
-        """The last decoder layer's cross-attention, averaged over heads, when the decoder
-        reads the given (teacher-forced) inputs: float [batch, decoder_length, source_length]."""
-        encoder_outputs = self._run_encoder(
-            inputs["encoder_token_ids"], inputs["encoder_padding_mask"], training=False
-        )
-        _, weights = self._run_decoder(
-            inputs["decoder_token_ids"],
-            inputs["decoder_padding_mask"],
-            encoder_outputs,
-            inputs["encoder_padding_mask"],
+    def _step_inputs(self, token_ids, index, max_length):
+        x = self._embed(
+            self.target_embedding,
+            self.target_positions,
+            token_ids,
+            start_index=index,
             training=False,
         )
-        return weights
+        return x, {}
+
+    def _logits(self, decoder_outputs):
+        return self.target_embedding(decoder_outputs, reverse=True)
 
     # === Decode functions ===
     def encode(self, encoder_token_ids, encoder_padding_mask, max_length, return_attention=False):
-        """Runs the encoder; returns the decoder's initial cache for `max_length` steps.
-
-        The cache holds each decoder layer's cross-attention keys and values, computed here
-        once, and its zeroed self-attention cache [batch, 2, max_length, heads, head_dim].
-        With `return_attention`, also a zeroed "attention_weights" buffer
-        [batch, source_length, max_length] that `step` fills column by column.
-        """
         if self.positions == "learned" and max_length > self.max_sequence_length:
             raise ValueError(
                 f"`max_length` must be at most {self.max_sequence_length}, the positions this "
                 f"model learned, got {max_length}."
             )
-        encoder_outputs = self._run_encoder(encoder_token_ids, encoder_padding_mask, training=False)
-        batch_size, source_length = ops.shape(encoder_token_ids)[0], ops.shape(encoder_token_ids)[1]
-        head_dim = self.hidden_dim // self.num_heads
-        empty_self_attention = ops.zeros(
-            (batch_size, 2, max_length, self.num_heads, head_dim), self.compute_dtype
-        )
-        cache = {
-            "encoder_padding_mask": encoder_padding_mask,
-            "self_attention": [empty_self_attention] * self.num_decoder_layers,
-            "cross_attention": [
-                layer.cross_attention_cache(encoder_outputs) for layer in self.decoder_layers
-            ],
-        }
-        if return_attention:
-            cache["attention_weights"] = ops.zeros((batch_size, source_length, max_length))
-        return cache
-
-    def step(self, token_ids, cache, index):
-        """Feeds one token [batch] at position `index`; returns (logits, cache)."""
-        x = self._embed(
-            self.target_embedding,
-            self.target_positions,
-            ops.expand_dims(token_ids, 1),
-            start_index=index,
-            training=False,
-        )
-        self_attention = []
-        for layer, layer_self_attention, layer_cross_attention in zip(
-            self.decoder_layers, cache["self_attention"], cache["cross_attention"], strict=True
-        ):
-            x, weights, layer_self_attention = layer(
-                x,
-                encoder_padding_mask=cache["encoder_padding_mask"],
-                self_attention_cache=layer_self_attention,
-                cross_attention_cache=layer_cross_attention,
-                cache_index=index,
-                training=False,
-            )
-            self_attention.append(layer_self_attention)
-        cache = {**cache, "self_attention": self_attention}
-        if "attention_weights" in cache:
-            cache["attention_weights"] = write_at_position(
-                cache["attention_weights"], index, weights[:, 0]
-            )
-        logits = self.target_embedding(self.decoder_norm(x), reverse=True)
-        return logits[:, 0], cache
+        return super().encode(encoder_token_ids, encoder_padding_mask, max_length, return_attention)
 
     def get_config(self):
         return {

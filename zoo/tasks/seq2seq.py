@@ -9,7 +9,13 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.losses import LabelSmoothedCrossentropy
 from zoo.metrics import corpus_bleu
-from zoo.tasks.inputs import as_text_list, as_text_pairs, check_text_pair_dataset
+from zoo.tasks.inputs import (
+    as_text_list,
+    as_text_pairs,
+    check_positive_int,
+    check_text_pair_dataset,
+)
+from zoo.text.span_corruption import sentinel_ids, span_corruption
 from zoo.text.vocabulary import END, PAD
 
 # Source lengths are padded up to a multiple of this before the compiled decoding loop,
@@ -149,6 +155,85 @@ class Seq2Seq(keras.Model):
             )
         # `dataset` is already shuffled; Keras cannot shuffle a tf.data.Dataset itself.
         return super().fit(dataset, validation_data=validation_data, shuffle=False, **kwargs)
+
+    def pretrain(
+        self,
+        texts,
+        *,
+        batch_size=64,
+        noise_density=0.15,
+        mean_noise_span_length=3.0,
+        **kwargs,
+    ):
+        """Pre-trains on unlabelled text with T5's span-corruption objective.
+
+        Every epoch, each text loses fresh random spans (`zoo.text.span_corruption`): the
+        model reads the text with a sentinel token in place of each span and learns to
+        write the spans, each after its sentinel. Then `fit` fine-tunes as usual. It needs
+        one vocabulary for both sides that holds the sentinels, e.g. `zoo.t5`'s (its
+        `sentinels` option) or a `TextVectorizer` over `zoo.text.add_sentinels(vocabulary)`.
+        Span corruption draws from TensorFlow's global random state: seed it with
+        `keras.utils.set_random_seed` for repeatable runs.
+
+        Args:
+            texts: list, tuple or 1-D array of str, the unlabelled text.
+            batch_size: int, texts per step.
+            noise_density: float in (0, 1), the fraction of each text's tokens to drop.
+            mean_noise_span_length: float, at least 1, the mean length of a dropped span.
+            **kwargs: passed to `keras.Model.fit` (`epochs`, `callbacks`, `verbose`, ...).
+
+        Returns:
+            The Keras `History`.
+
+        Example:
+        >>> model = zoo.t5(sources, targets)
+        >>> model.pretrain(monolingual_texts, epochs=10)
+        >>> model.fit(sources, targets, epochs=10)
+        """
+        sentinels = self._sentinel_ids()
+        texts, _ = as_text_list(texts, "texts")
+        check_positive_int(batch_size, "batch_size")
+        if not isinstance(noise_density, (int, float)) or not 0 < noise_density < 1:
+            raise ValueError(f"`noise_density` must be a number in (0, 1), got {noise_density!r}.")
+        if not isinstance(mean_noise_span_length, (int, float)) or mean_noise_span_length < 1:
+            raise ValueError(
+                "`mean_noise_span_length` must be a number of at least 1, "
+                f"got {mean_noise_span_length!r}."
+            )
+        # Truncate before corrupting, so that no span is cut from the part `pack` drops.
+        most_tokens = self.source_vectorizer.sequence_length - 2
+        token_ids = self.source_vectorizer.tokenize(tf.constant(texts))[:, :most_tokens]
+
+        def corrupt(example_token_ids):
+            return span_corruption(
+                example_token_ids, sentinels, noise_density, mean_noise_span_length
+            )
+
+        dataset = (
+            tf.data.Dataset.from_tensor_slices(token_ids)
+            .shuffle(len(texts), reshuffle_each_iteration=True)
+            .map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
+            .ragged_batch(batch_size)
+            .map(self.teacher_forcing)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+        return super().fit(dataset, shuffle=False, **kwargs)
+
+    def _sentinel_ids(self):
+        if self.source_vectorizer is not self.target_vectorizer:
+            raise ValueError(
+                "`pretrain` needs one vocabulary for both sides (the sentinels of the input "
+                "are written in the target), but this model has a source and a target "
+                "vectorizer. Build it with one, e.g. with `zoo.t5`."
+            )
+        try:
+            return sentinel_ids(self.source_vectorizer.vocabulary)
+        except ValueError:
+            raise ValueError(
+                "`pretrain` needs sentinel tokens in the vocabulary: build the model with "
+                "`zoo.t5(..., sentinels=100)` or a vectorizer over "
+                "`zoo.text.add_sentinels(vocabulary)`."
+            ) from None
 
     def _pair_dataset(self, x, y, x_name="x", y_name="y", batch_size=64, shuffle=False):
         if isinstance(x, tf.data.Dataset):
@@ -387,7 +472,10 @@ class Seq2Seq(keras.Model):
         return {
             "backbone": keras.saving.serialize_keras_object(self.backbone),
             "source_vectorizer": keras.saving.serialize_keras_object(self.source_vectorizer),
-            "target_vectorizer": keras.saving.serialize_keras_object(self.target_vectorizer),
+            # None: one vectorizer serves both sides (a shared vocabulary), and stays one.
+            "target_vectorizer": None
+            if self.target_vectorizer is self.source_vectorizer
+            else keras.saving.serialize_keras_object(self.target_vectorizer),
             "name": self.name,
         }
 
@@ -395,7 +483,10 @@ class Seq2Seq(keras.Model):
     def from_config(cls, config):
         config = dict(config)
         for key in ("backbone", "source_vectorizer", "target_vectorizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
+            if config[key] is not None:
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        if config["target_vectorizer"] is None:
+            config["target_vectorizer"] = config["source_vectorizer"]
         return cls(**config)
 
 

@@ -1,0 +1,441 @@
+"""T5: cached decoding equal to teacher forcing, causal, padding-blind, one position bias per
+stack, no bias terms, and it learns; every option is exercised."""
+
+import functools
+import re
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from tests.test_case import (
+    MEMORY_SOURCES,
+    MEMORY_TARGETS,
+    normalized,
+    serve_in_fresh_process,
+    step_by_step_logits,
+    teacher_forced_batch,
+)
+from zoo.layers import RelativePositionBias, T5Attention
+from zoo.models import T5Backbone, t5
+
+SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
+TINY = {
+    "vocabulary_size": 300,
+    "hidden_dim": 32,
+    "num_heads": 4,
+    "intermediate_dim": 64,
+    "num_layers": 2,
+    "dropout": 0.0,
+}
+
+OPTIONS = {
+    "default": {},
+    "gated-gelu": {"feed_forward": "gated-gelu"},
+    "untied-output": {"tie_embeddings": False},
+    "three-encoder-one-decoder-layer": {"num_encoder_layers": 3, "num_decoder_layers": 1},
+    "three-heads-of-eight": {"num_heads": 3, "key_value_dim": 8},  # 24 != hidden_dim
+}
+RNG = np.random.default_rng(0)
+
+
+def tiny_t5(sources=SOURCES, targets=TARGETS, **options):
+    keras.utils.set_random_seed(0)
+    return t5(sources, targets, **{**TINY, **options})
+
+
+@functools.cache
+def random_model(option):
+    """A tiny T5 after one training step (so no weight is at its initial value)."""
+    model = tiny_t5(**OPTIONS[option])
+    x, y, sample_weight = teacher_forced_batch(model, SOURCES, TARGETS)
+    model.train_on_batch(x, y, sample_weight)
+    return model
+
+
+# === T5Attention ===
+def numpy_t5_attention(layer, query, value, position_bias, mask):
+    kernels = {w.path.split("/")[-2]: w.numpy().astype("float64") for w in layer.weights}
+    heads, head_dim = layer.num_heads, layer.key_value_dim
+
+    def split(x):
+        return x.reshape(*x.shape[:2], heads, head_dim)
+
+    queries = split(query @ kernels["query"])
+    keys, values = split(value @ kernels["key"]), split(value @ kernels["value"])
+    scores = np.einsum("bqhd,bkhd->bhqk", queries, keys) + position_bias  # no 1/sqrt(d)
+    scores = np.where(mask[:, None], scores, -np.inf)
+    weights = np.exp(scores - scores.max(-1, keepdims=True))
+    weights /= weights.sum(-1, keepdims=True)
+    outputs = np.einsum("bhqk,bkhd->bqhd", weights, values).reshape(*query.shape[:2], -1)
+    return outputs @ kernels["attention_output"], weights
+
+
+def test_t5_attention_matches_numpy_without_scaling_or_biases():
+    layer = T5Attention(num_heads=3, key_value_dim=5, dropout=0.5)
+    query = RNG.normal(size=(2, 4, 8)).astype("float32")
+    value = RNG.normal(size=(2, 6, 8)).astype("float32")
+    position_bias = RNG.normal(size=(1, 3, 4, 6)).astype("float32")
+    mask = np.ones((2, 4, 6), bool)
+    mask[1, :, 4:] = False
+    outputs, weights = layer(query, value, position_bias=position_bias, attention_mask=mask)
+    expected_outputs, expected_weights = numpy_t5_attention(
+        layer, query, value, position_bias, mask
+    )
+    assert outputs.shape == (2, 4, 8) and weights.shape == (2, 3, 4, 6)
+    np.testing.assert_allclose(outputs, expected_outputs, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(weights, expected_weights, rtol=1e-4, atol=1e-6)
+    assert (np.asarray(weights)[1, :, :, 4:] == 0).all()
+    assert sorted(w.path.split("/")[-1] for w in layer.weights) == ["kernel"] * 4
+    assert not np.allclose(layer(query, value, training=True)[0], layer(query, value)[0])
+
+
+def test_t5_attention_initialisation_folds_in_the_scaling():
+    layer = T5Attention(num_heads=4, key_value_dim=16)
+    layer.build((None, None, 64))
+    stddevs = {w.path.split("/")[-2]: np.std(w.numpy()) for w in layer.weights}
+    # Query (hidden_dim * key_value_dim)^-1/2, key and value hidden_dim^-1/2, output
+    # (num_heads * key_value_dim)^-1/2: Mesh TensorFlow's and Hugging Face's.
+    expected = {"query": 1 / 32, "key": 1 / 8, "value": 1 / 8, "attention_output": 1 / 8}
+    for name, stddev in expected.items():
+        assert stddevs[name] == pytest.approx(stddev, rel=0.05), name
+
+
+def test_t5_attention_cache_steps_equal_full_causal_attention_under_xla():
+    layer = T5Attention(num_heads=2, key_value_dim=4)
+    inputs = RNG.normal(size=(2, 5, 8)).astype("float32")
+    position_bias = RNG.normal(size=(1, 2, 5, 5)).astype("float32")
+    causal = np.tril(np.ones((5, 5), bool))[None]
+    full, full_weights = layer(inputs, position_bias=position_bias, attention_mask=causal)
+
+    @tf.function(jit_compile=True)
+    def step(token, cache, index):
+        positions = tf.range(5)
+        return layer(
+            token,
+            position_bias=tf.gather(position_bias, [index], axis=2),
+            attention_mask=tf.reshape(positions <= index, (1, 1, 5)),
+            cache=cache,
+            cache_index=index,
+        )
+
+    cache = tf.zeros((2, 2, 5, 2, 4))
+    for index in range(5):
+        outputs, weights, cache = step(inputs[:, index : index + 1], cache, tf.constant(index))
+        np.testing.assert_allclose(outputs[:, 0], full[:, index], atol=1e-5)
+        np.testing.assert_allclose(weights[:, :, 0], full_weights[:, :, index], atol=1e-6)
+    assert step.experimental_get_tracing_count() == 1
+    np.testing.assert_allclose(cache, layer.key_value(inputs), atol=1e-6)
+    # Precomputed keys and values: the inputs given as `value` go unread.
+    cross, _, _ = layer(inputs, inputs * 0, cache=layer.key_value(inputs))
+    np.testing.assert_allclose(cross, layer(inputs)[0], atol=1e-6)
+
+
+def test_t5_attention_rejects_bad_arguments_and_survives_serialization():
+    with pytest.raises(ValueError, match=r"`key_value_dim`.*0"):
+        T5Attention(2, 0)
+    with pytest.raises(ValueError, match=r"`dropout`.*1\.5"):
+        T5Attention(2, 4, dropout=1.5)
+    layer = T5Attention(2, 4, dropout=0.1)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert restored.get_config() == layer.get_config()
+
+
+# === The model ===
+@pytest.mark.parametrize("option", OPTIONS)
+def test_cached_decoding_equals_teacher_forcing(option):
+    model = random_model(option)
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    logits, weights = step_by_step_logits(model.backbone, x, return_attention=True)
+    real = x["decoder_padding_mask"]  # padded positions are never decoded
+    np.testing.assert_allclose(logits[real], model.backbone(x).numpy()[real], atol=1e-4)
+    teacher_forced_weights = model.backbone.attention_weights(x).numpy()
+    np.testing.assert_allclose(weights[real], teacher_forced_weights[real], atol=1e-5)
+    np.testing.assert_allclose(weights[real].sum(-1), 1.0, atol=1e-5)
+    assert (weights[~x["encoder_padding_mask"][:, None, :] & real[:, :, None]] == 0).all()
+
+
+@pytest.mark.parametrize("option", ["default", "gated-gelu"])
+def test_no_future_leak(option):
+    """Changing the target tokens after position t leaves the logits up to t unchanged."""
+    model = random_model(option)
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    logits = model.backbone(x).numpy()
+    rng = np.random.default_rng(0)
+    for t in range(x["decoder_token_ids"].shape[1] - 1):
+        changed = dict(x, decoder_token_ids=x["decoder_token_ids"].copy())
+        future = changed["decoder_token_ids"][:, t + 1 :]
+        future[:] = rng.integers(4, model.target_vectorizer.vocabulary_size, future.shape)
+        changed_logits = model.backbone(changed).numpy()
+        np.testing.assert_allclose(changed_logits[:, : t + 1], logits[:, : t + 1], atol=1e-5)
+        assert not np.allclose(changed_logits[:, t + 1 :], logits[:, t + 1 :], atol=1e-3)
+
+
+def test_source_padding_changes_nothing():
+    model = random_model("default")
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    extra = 5  # more padding than the batch needs
+    padded = dict(
+        x,
+        encoder_token_ids=np.pad(x["encoder_token_ids"], [(0, 0), (0, extra)]),
+        encoder_padding_mask=np.pad(x["encoder_padding_mask"], [(0, 0), (0, extra)]),
+    )
+    real = x["decoder_padding_mask"]
+    np.testing.assert_allclose(
+        model.backbone(padded).numpy()[real], model.backbone(x).numpy()[real], atol=1e-5
+    )
+    # The decoded outputs: each source alone, and padded in a batch with the longest.
+    alone = [model.predict(source, sampler="beam") for source in SOURCES]
+    assert model.predict(SOURCES, sampler="beam") == alone
+
+
+def test_greedy_decoding_equals_repeated_full_forward_passes():
+    """The cached, compiled decoding loop picks what an uncached argmax over full passes picks."""
+    model = random_model("default")
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    length = 12
+    tokens = np.full((len(SOURCES), 1), model.target_vectorizer.start_token_id, "int32")
+    for _ in range(length):
+        inputs = {
+            "encoder_token_ids": x["encoder_token_ids"],
+            "encoder_padding_mask": x["encoder_padding_mask"],
+            "decoder_token_ids": tokens,
+            "decoder_padding_mask": np.ones_like(tokens, bool),
+        }
+        next_tokens = model.backbone(inputs).numpy()[:, -1].argmax(-1).astype("int32")
+        tokens = np.concatenate([tokens, next_tokens[:, None]], axis=1)
+    sampler = zoo.decoding.GreedySampler()
+    for jit_compile in (True, False):
+        generate = tf.function(
+            lambda ids, mask: model.generate(ids, mask, sampler, length).token_ids,
+            jit_compile=jit_compile,
+        )
+        generated = generate(x["encoder_token_ids"], x["encoder_padding_mask"]).numpy()
+        end = model.target_vectorizer.end_token_id
+        for row, expected in zip(generated, tokens[:, 1:], strict=True):
+            stop = list(expected).index(end) + 1 if end in expected else length
+            np.testing.assert_array_equal(row[:stop], expected[:stop])
+
+
+def test_compiled_and_uncompiled_decoding_agree():
+    model = random_model("default")
+    texts = tf.constant(SOURCES)
+    for sampler in ("greedy", zoo.decoding.BeamSampler(num_beams=4)):
+        compiled = model.text_generator(sampler, jit_compile=True)(texts)
+        uncompiled = model.text_generator(sampler, jit_compile=False)(texts)
+        assert compiled["outputs"].numpy().tolist() == uncompiled["outputs"].numpy().tolist()
+        np.testing.assert_allclose(compiled["scores"], uncompiled["scores"], atol=1e-4)
+
+
+def test_each_stack_computes_one_position_bias_per_pass(monkeypatch):
+    backbone = random_model("three-encoder-one-decoder-layer").backbone
+    biases = [layer for layer in backbone.layers if isinstance(layer, RelativePositionBias)]
+    assert [(bias.name, bias.bidirectional) for bias in biases] == [
+        ("encoder_position_bias", True),
+        ("decoder_position_bias", False),
+    ]
+    # No layer keeps a bias table of its own: these are the only [num_buckets, heads] weights.
+    assert [w.path for w in backbone.weights if w.shape == (32, 4)] == [
+        "encoder_position_bias/embeddings",
+        "decoder_position_bias/embeddings",
+    ]
+    # The decoder's is causal: every later key shares the bucket of distance 0.
+    causal = backbone.decoder_position_bias(query_length=6, key_length=6).numpy()[0]
+    for query in range(6):
+        assert (causal[:, query, query:] == causal[:, query, query, None]).all()
+    both_ways = backbone.encoder_position_bias(query_length=6, key_length=6).numpy()[0]
+    assert not np.allclose(both_ways[:, 0, 1], both_ways[:, 1, 0])
+
+    calls = []
+
+    def counted(bias):
+        call = bias.call
+
+        def counting_call(*args, **kwargs):
+            calls.append(bias.name)
+            return call(*args, **kwargs)
+
+        return counting_call
+
+    for bias in biases:
+        monkeypatch.setattr(bias, "call", counted(bias))
+    x, _, _ = teacher_forced_batch(random_model("default"), SOURCES, TARGETS)
+    logits = backbone(x).numpy()
+    assert sorted(calls) == ["decoder_position_bias", "encoder_position_bias"]
+    calls.clear()
+    step_by_step_logits(backbone, x)
+    length = x["decoder_token_ids"].shape[1]
+    assert calls == ["encoder_position_bias"] + ["decoder_position_bias"] * length
+    # And both are used: zeroing either table changes the logits.
+    for bias in biases:
+        table = bias.embeddings.numpy()
+        bias.embeddings.assign(np.zeros_like(table))
+        try:
+            assert not np.allclose(backbone(x).numpy(), logits, atol=1e-3), bias.name
+        finally:
+            bias.embeddings.assign(table)
+
+
+@pytest.mark.parametrize("option", ["default", "gated-gelu", "untied-output"])
+def test_no_bias_terms_anywhere(option):
+    backbone = random_model(option).backbone
+    for weight in backbone.weights:
+        *_, owner, name = weight.path.split("/")
+        if len(weight.shape) == 1:  # only the RMS norms' scales
+            assert (name, owner.endswith("norm")) == ("scale", True), weight.path
+        else:
+            assert (len(weight.shape), name) in {(2, "kernel"), (2, "embeddings")}, weight.path
+    scales = [w for w in backbone.weights if len(w.shape) == 1]
+    assert len(scales) == 2 * 2 + 3 * 2 + 2  # per encoder and decoder layer, per stack
+
+
+def test_options_shape_the_graph():
+    def layers_named(model, prefix):
+        return [layer.name for layer in model.backbone.layers if layer.name.startswith(prefix)]
+
+    model = random_model("three-encoder-one-decoder-layer")
+    assert len(layers_named(model, "encoder_layer")) == 3
+    assert len(layers_named(model, "decoder_layer")) == 1
+    tied, untied = random_model("default").backbone, random_model("untied-output").backbone
+    vocabulary_size = tied.vocabulary_size
+    assert tied.output_projection is None and len(tied.token_embedding.weights) == 1
+    assert [w.shape for w in untied.output_projection.weights] == [(32, untied.vocabulary_size)]
+    assert tied.decoder_layers[0].feed_forward.activation == "relu"
+    gated = random_model("gated-gelu").backbone.decoder_layers[0].feed_forward
+    assert (gated.activation, gated.gated) == ("gelu_approximate", True)
+    narrow = random_model("three-heads-of-eight").backbone.decoder_layers[0]
+    assert narrow.self_attention.query_dense.kernel.shape == (32, 24)
+    assert narrow.cross_attention.output_dense.kernel.shape == (24, 32)
+    # One vocabulary, learned from both sides, for the encoder, the decoder and the output.
+    model = random_model("default")
+    assert model.source_vectorizer is model.target_vectorizer
+    assert vocabulary_size == model.source_vectorizer.vocabulary_size
+    for texts in (SOURCES, TARGETS):
+        token_ids = model.source_vectorizer.tokenize(tf.constant(texts)).flat_values.numpy()
+        assert (token_ids != model.source_vectorizer.unk_token_id).all()
+    given = t5(vectorizer=model.source_vectorizer, **TINY)
+    assert given.source_vectorizer is given.target_vectorizer is model.source_vectorizer
+
+
+def test_tied_output_is_the_embedding_transposed_on_rescaled_outputs():
+    backbone = random_model("default").backbone
+    x, _, _ = teacher_forced_batch(random_model("default"), SOURCES, TARGETS)
+    features = keras.Model(backbone.input, backbone.get_layer("decoder_final_norm").output)(x)
+    expected = (features.numpy() * 32**-0.5) @ backbone.token_embedding.embeddings.numpy().T
+    np.testing.assert_allclose(backbone(x).numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_decoding_is_not_bounded_by_the_training_length():
+    # Relative positions: nothing was learned per absolute position.
+    model = random_model("default")
+    output = model.predict(SOURCES[0], max_length=80)
+    assert isinstance(output, str)
+
+
+def test_dropout_is_active_in_training_only():
+    model = tiny_t5(dropout=0.3)
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    inference = [model.backbone(x, training=False).numpy() for _ in range(2)]
+    training = [model.backbone(x, training=True).numpy() for _ in range(2)]
+    np.testing.assert_array_equal(inference[0], inference[1])
+    assert not np.allclose(training[0], training[1])
+
+
+def test_trains_with_adafactor_and_no_label_smoothing_by_default():
+    model = random_model("default")
+    assert isinstance(model.optimizer, keras.optimizers.Adafactor)
+    assert model.optimizer.get_config()["learning_rate"] == pytest.approx(0.01)
+    assert isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy)
+    model = tiny_t5(label_smoothing=0.1, learning_rate=0.05)
+    assert model.loss.label_smoothing == 0.1
+    assert model.optimizer.get_config()["learning_rate"] == pytest.approx(0.05)
+
+
+def test_backbone_config_round_trips():
+    backbone = random_model("three-heads-of-eight").backbone
+    restored = T5Backbone.from_config(backbone.get_config())
+    assert restored.get_config() == backbone.get_config()
+    restored.set_weights(backbone.get_weights())
+    x, _, _ = teacher_forced_batch(random_model("default"), SOURCES, TARGETS)
+    np.testing.assert_allclose(restored(x).numpy(), backbone(x).numpy(), atol=1e-6)
+
+
+# === A trained model: learns two tasks from prefixes, then saves, exports, shows attention ===
+# Text-to-text: both directions of 20 pairs in one corpus, told apart by the task prefix.
+TASKS = zoo.datasets.translation_tasks(
+    MEMORY_SOURCES[:20], MEMORY_TARGETS[:20], "English", "French"
+)
+MIXTURE_INPUTS, MIXTURE_TARGETS = zoo.datasets.text_to_text(TASKS)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    keras.utils.set_random_seed(0)
+    model = t5(MIXTURE_INPUTS, MIXTURE_TARGETS, **{**TINY, "hidden_dim": 64})
+    model.fit(MIXTURE_INPUTS, MIXTURE_TARGETS, batch_size=8, epochs=130, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_one_model_learns_both_directions_from_the_task_prefix(trained, task):
+    inputs, targets = TASKS[task]
+    prefixed = [f"{task}: {text}" for text in inputs]
+    assert trained.predict(prefixed) == normalized(targets)
+    assert trained.predict(prefixed, sampler="beam") == normalized(targets)
+
+
+def test_keras_file_round_trip_predicts_identically(trained, tmp_path):
+    path = tmp_path / "t5.keras"
+    trained.save(path)
+    reloaded = zoo.load(path)
+    assert isinstance(reloaded.backbone, T5Backbone)
+    assert reloaded.source_vectorizer is reloaded.target_vectorizer  # one vocabulary, still
+    assert reloaded.predict(MIXTURE_INPUTS) == normalized(MIXTURE_TARGETS)
+    assert reloaded.optimizer.iterations.numpy() == trained.optimizer.iterations.numpy()
+
+
+def test_export_with_attention_equals_predict(trained, tmp_path):
+    trained.export(tmp_path / "export")
+    texts = MIXTURE_INPUTS[:4]
+    translations, attention = trained.predict(texts, return_attention=True)
+    served = serve_in_fresh_process(tmp_path / "export", texts, "translate_with_attention")
+    assert served["outputs"][0] == translations == normalized(MIXTURE_TARGETS[:4])
+    for weights, served_weights in zip(attention, served["attention"][0], strict=True):
+        rows, columns = weights["weights"].shape
+        np.testing.assert_allclose(
+            np.array(served_weights)[:rows, :columns], weights["weights"], atol=1e-5
+        )
+        assert weights["translation"][-1] == "[END]"
+        np.testing.assert_allclose(weights["weights"].sum(-1), 1.0, atol=1e-5)
+    assert served["outputs"][0] == serve_in_fresh_process(tmp_path / "export", texts)["outputs"][0]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"num_heads": 5}, "`num_heads` must divide `hidden_dim` (32)"),
+        ({"key_value_dim": 0, "num_heads": 5}, "`key_value_dim` must be a positive int, got 0"),
+        ({"feed_forward": "swiglu"}, "`feed_forward` must be one of ('relu', 'gated-gelu')"),
+        ({"dropout": 1.5}, "`dropout` must be a number in [0, 1), got 1.5"),
+        ({"num_layers": 0}, "`num_layers` must be a positive int, got 0"),
+        ({"num_decoder_layers": 0}, "`num_decoder_layers` must be a positive int, got 0"),
+        ({"tie_embeddings": "yes"}, "`tie_embeddings` must be a bool, got 'yes'"),
+        ({"num_buckets": 2}, "`num_buckets` must be at least 4"),
+        ({"max_distance": 8}, "`max_distance` must exceed the 8 exact buckets"),
+        ({"label_smoothing": 1.0}, "label_smoothing"),
+        ({"learning_rate": 0}, "`learning_rate` must be a positive number, got 0"),
+        ({"sentinels": 1}, "`sentinels` must be 0 or an int of at least 2, got 1"),
+    ],
+)
+def test_bad_options_raise_errors_naming_them(options, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        t5(SOURCES, TARGETS, **{**TINY, **options})
+
+
+def test_missing_texts_raise_errors_naming_them():
+    with pytest.raises(TypeError, match="`texts` must be a string or a list of strings"):
+        t5(None, TARGETS, **TINY)
+    with pytest.raises(ValueError, match="`targets` is empty"):
+        t5(SOURCES, [], **TINY)

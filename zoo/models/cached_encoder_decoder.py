@@ -1,0 +1,89 @@
+"""The decode functions shared by the attention-only encoder-decoders (Transformer, T5)."""
+
+import keras
+from keras import ops
+
+from zoo.decoding.sampler import write_at_position
+
+
+class CachedEncoderDecoder(keras.Model):
+    """Base of the backbones whose decoder layers attend with fixed-size key/value caches.
+
+    Subclasses build the layers and the functional (teacher-forced) graph, and provide:
+    `decoder_layers` (each with `head_dim`, `cross_attention_cache(encoder_outputs)`, and a
+    call that takes a self-attention cache and `cache_index` for one token), `decoder_norm`,
+    `num_heads`, and the methods
+    `_run_encoder(token_ids, padding_mask, training)` -> encoder outputs;
+    `_run_decoder(token_ids, padding_mask, encoder_outputs, encoder_padding_mask, training)`
+    -> (decoder outputs, the last layer's cross-attention);
+    `_step_inputs(token_ids, index, max_length)` -> (the embedded tokens [batch, 1, hidden],
+    keyword arguments for every decoder layer's call);
+    `_logits(decoder_outputs)` -> next-token logits.
+    """
+
+    has_attention = True
+
+    def attention_weights(self, inputs):
+        """The last decoder layer's cross-attention, averaged over heads, when the decoder
+        reads the given (teacher-forced) inputs: float [batch, decoder_length, source_length]."""
+        encoder_outputs = self._run_encoder(
+            inputs["encoder_token_ids"], inputs["encoder_padding_mask"], training=False
+        )
+        _, weights = self._run_decoder(
+            inputs["decoder_token_ids"],
+            inputs["decoder_padding_mask"],
+            encoder_outputs,
+            inputs["encoder_padding_mask"],
+            training=False,
+        )
+        return weights
+
+    def encode(self, encoder_token_ids, encoder_padding_mask, max_length, return_attention=False):
+        """Runs the encoder; returns the decoder's initial cache for `max_length` steps.
+
+        The cache holds each decoder layer's cross-attention keys and values, computed here
+        once, and its zeroed self-attention cache [batch, 2, max_length, heads, head_dim].
+        With `return_attention`, also a zeroed "attention_weights" buffer
+        [batch, source_length, max_length] that `step` fills column by column.
+        """
+        encoder_outputs = self._run_encoder(encoder_token_ids, encoder_padding_mask, training=False)
+        batch_size, source_length = ops.shape(encoder_token_ids)[0], ops.shape(encoder_token_ids)[1]
+        empty_self_attention = ops.zeros(
+            (batch_size, 2, max_length, self.num_heads, self.decoder_layers[0].head_dim),
+            self.compute_dtype,
+        )
+        cache = {
+            "encoder_padding_mask": encoder_padding_mask,
+            "self_attention": [empty_self_attention] * len(self.decoder_layers),
+            "cross_attention": [
+                layer.cross_attention_cache(encoder_outputs) for layer in self.decoder_layers
+            ],
+        }
+        if return_attention:
+            cache["attention_weights"] = ops.zeros((batch_size, source_length, max_length))
+        return cache
+
+    def step(self, token_ids, cache, index):
+        """Feeds one token [batch] at position `index`; returns (logits, cache)."""
+        max_length = ops.shape(cache["self_attention"][0])[2]
+        x, layer_inputs = self._step_inputs(ops.expand_dims(token_ids, 1), index, max_length)
+        self_attention = []
+        for layer, layer_self_attention, layer_cross_attention in zip(
+            self.decoder_layers, cache["self_attention"], cache["cross_attention"], strict=True
+        ):
+            x, weights, layer_self_attention = layer(
+                x,
+                encoder_padding_mask=cache["encoder_padding_mask"],
+                self_attention_cache=layer_self_attention,
+                cross_attention_cache=layer_cross_attention,
+                cache_index=index,
+                training=False,
+                **layer_inputs,
+            )
+            self_attention.append(layer_self_attention)
+        cache = {**cache, "self_attention": self_attention}
+        if "attention_weights" in cache:
+            cache["attention_weights"] = write_at_position(
+                cache["attention_weights"], index, weights[:, 0]
+            )
+        return self._logits(self.decoder_norm(x))[:, 0], cache
