@@ -417,7 +417,10 @@ def test_export_with_attention_equals_predict(trained, tmp_path):
     [
         ({"num_heads": 5}, "`num_heads` must divide `hidden_dim` (32)"),
         ({"key_value_dim": 0, "num_heads": 5}, "`key_value_dim` must be a positive int, got 0"),
-        ({"feed_forward": "swiglu"}, "`feed_forward` must be one of ('relu', 'gated-gelu')"),
+        (
+            {"feed_forward": "swiglu"},
+            "`feed_forward` must be one of ('relu', 'gated-gelu', 'gated-gelu-exact')",
+        ),
         ({"dropout": 1.5}, "`dropout` must be a number in [0, 1), got 1.5"),
         ({"num_layers": 0}, "`num_layers` must be a positive int, got 0"),
         ({"num_decoder_layers": 0}, "`num_decoder_layers` must be a positive int, got 0"),

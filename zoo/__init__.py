@@ -30,6 +30,7 @@ from zoo.models import (  # noqa: E402
     hierarchical_attention_classifier,
     lstm_translator,
     t5,
+    t5_from_preset,
     transformer,
 )
 from zoo.plotting import plot_attention  # noqa: E402
@@ -58,6 +59,7 @@ __all__ = [
     "plot_attention",
     "schedules",
     "t5",
+    "t5_from_preset",
     "tasks",
     "text",
     "transformer",

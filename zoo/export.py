@@ -6,7 +6,7 @@ import tensorflow as tf
 STRING_BATCH = tf.TensorSpec([None], tf.string, name="inputs")
 
 
-def export_endpoints(model, filepath, endpoints):
+def export_endpoints(model, filepath, endpoints, vectorizers=()):
     """Writes `model` as a SavedModel whose signatures are the given string functions.
 
     Each endpoint takes `inputs`: tf.string [batch] and returns a dict of tensors. All the
@@ -19,9 +19,14 @@ def export_endpoints(model, filepath, endpoints):
         filepath: str or path, the SavedModel directory to write.
         endpoints: dict, signature name -> callable from tf.string [batch] to a dict of
             tensors; it must include "serving_default".
+        vectorizers: the `zoo.text.Vectorizer`s the endpoints call, whose tokenizer
+            resources (a SentencePiece model) the SavedModel must hold.
     """
     archive = keras.export.ExportArchive()
     archive.track(model)
+    for vectorizer in vectorizers:
+        for resource in vectorizer.resources:
+            archive.track(resource)
     for name, function in endpoints.items():
         archive.add_endpoint(name, function, input_signature=[STRING_BATCH])
     archive.write_out(str(filepath), verbose=False)
@@ -53,4 +58,5 @@ def export_text_model(model, filepath, sampler=None, max_length=None):
         endpoints["translate_with_attention"] = model.text_generator(
             sampler, max_length, return_attention=True
         )
-    export_endpoints(model, filepath, endpoints)
+    vectorizers = {model.source_vectorizer, model.target_vectorizer}
+    export_endpoints(model, filepath, endpoints, vectorizers)

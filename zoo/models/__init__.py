@@ -10,6 +10,7 @@ from zoo.models.recurrent_translator import (
     lstm_translator,
 )
 from zoo.models.t5 import T5Backbone, t5
+from zoo.models.t5_preset import t5_from_preset
 from zoo.models.transformer import TransformerBackbone, transformer
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "hierarchical_attention_classifier",
     "lstm_translator",
     "t5",
+    "t5_from_preset",
     "transformer",
 ]

@@ -16,8 +16,13 @@ from zoo.tasks import Seq2Seq
 from zoo.tasks.inputs import as_text_list, check_positive_int
 from zoo.text import TextVectorizer, add_sentinels
 
-# The feed-forward networks: T5's ReLU, and T5.1.1's gated GELU (tanh approximation).
-FEED_FORWARDS = {"relu": ("relu", False), "gated-gelu": ("gelu_approximate", True)}
+# The feed-forward networks, as (activation, gated): T5's ReLU, T5.1.1's gated GELU (tanh
+# approximation), and the gated exact GELU that keras-hub's "t5_1.1_*" presets compute.
+FEED_FORWARDS = {
+    "relu": ("relu", False),
+    "gated-gelu": ("gelu_approximate", True),
+    "gated-gelu-exact": ("gelu", True),
+}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -50,11 +55,13 @@ class T5Backbone(CachedEncoderDecoder):
         key_value_dim: int, the size of each head (d_kv); by default
             hidden_dim // num_heads, and `num_heads` must then divide `hidden_dim`.
         dropout: float, the dropout rate.
-        feed_forward: "relu" (T5) or "gated-gelu" (T5.1.1).
+        feed_forward: "relu" (T5), "gated-gelu" (T5.1.1) or "gated-gelu-exact" (T5.1.1 with
+            the exact GELU rather than its tanh approximation, as keras-hub computes it).
         num_buckets: int, relative position buckets per stack.
         max_distance: int, the distance from which all relative positions share a bucket.
         tie_embeddings: bool, whether the output projection is the embedding (T5) or its
             own matrix (T5.1.1).
+        layer_norm_epsilon: float, the RMS norms' epsilon.
 
     Example:
     >>> backbone = zoo.models.T5Backbone(8000, num_encoder_layers=3, num_decoder_layers=3)
@@ -76,6 +83,7 @@ class T5Backbone(CachedEncoderDecoder):
         num_buckets=32,
         max_distance=128,
         tie_embeddings=True,
+        layer_norm_epsilon=1e-6,
         **kwargs,
     ):
         _check_options(
@@ -89,6 +97,7 @@ class T5Backbone(CachedEncoderDecoder):
             dropout,
             feed_forward,
             tie_embeddings,
+            layer_norm_epsilon,
         )
         # === Config ===
         self.vocabulary_size = vocabulary_size
@@ -103,6 +112,7 @@ class T5Backbone(CachedEncoderDecoder):
         self.num_buckets = num_buckets
         self.max_distance = max_distance
         self.tie_embeddings = tie_embeddings
+        self.layer_norm_epsilon = layer_norm_epsilon
 
         # === Layers ===
         # Normal(0, 1), as T5: no sqrt(d) scaling, and the first layer normalises anyway.
@@ -142,6 +152,7 @@ class T5Backbone(CachedEncoderDecoder):
             "dropout": dropout,
             "activation": activation,
             "gated": gated,
+            "layer_norm_epsilon": layer_norm_epsilon,
         }
         self.encoder_layers = [
             T5EncoderLayer(**layer_options, name=f"encoder_layer_{i}")
@@ -152,7 +163,7 @@ class T5Backbone(CachedEncoderDecoder):
             for i in range(num_decoder_layers)
         ]
         self.encoder_norm, self.decoder_norm = (
-            keras.layers.RMSNormalization(epsilon=1e-6, name=f"{side}_final_norm")
+            keras.layers.RMSNormalization(epsilon=layer_norm_epsilon, name=f"{side}_final_norm")
             for side in ("encoder", "decoder")
         )
 
@@ -227,6 +238,7 @@ class T5Backbone(CachedEncoderDecoder):
             "num_buckets": self.num_buckets,
             "max_distance": self.max_distance,
             "tie_embeddings": self.tie_embeddings,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
             "name": self.name,
         }
 
@@ -252,6 +264,7 @@ def _check_options(
     dropout,
     feed_forward,
     tie_embeddings,
+    layer_norm_epsilon,
 ):
     for name, value in (
         ("vocabulary_size", vocabulary_size),
@@ -277,6 +290,10 @@ def _check_options(
         )
     if not isinstance(tie_embeddings, bool):
         raise ValueError(f"`tie_embeddings` must be a bool, got {tie_embeddings!r}.")
+    if not isinstance(layer_norm_epsilon, numbers.Real) or not layer_norm_epsilon > 0:
+        raise ValueError(
+            f"`layer_norm_epsilon` must be a positive number, got {layer_norm_epsilon!r}."
+        )
 
 
 def t5(
@@ -358,12 +375,7 @@ def t5(
         or sentinels == 1
     ):
         raise ValueError(f"`sentinels` must be 0 or an int of at least 2, got {sentinels!r}.")
-    if (
-        not isinstance(learning_rate, numbers.Real)
-        or isinstance(learning_rate, bool)
-        or learning_rate <= 0
-    ):
-        raise ValueError(f"`learning_rate` must be a positive number, got {learning_rate!r}.")
+    compile_options = t5_compile_options(learning_rate, label_smoothing, sampler)
     if vectorizer is None:
         texts, _ = as_text_list(texts, "texts")
         targets, _ = as_text_list(targets, "targets")
@@ -389,14 +401,34 @@ def t5(
         tie_embeddings=tie_embeddings,
     )
     model = Seq2Seq(backbone, vectorizer, vectorizer)
+    model.compile(**compile_options)
+    return model
+
+
+def t5_compile_options(learning_rate, label_smoothing, sampler):
+    """The `Seq2Seq.compile` arguments that train a T5 as T5 was (see `t5`), checked.
+
+    Args:
+        learning_rate: float, Adafactor's step size until 1/sqrt(step) falls below it.
+        label_smoothing: float in [0, 1), the loss's label smoothing.
+        sampler: default decoding strategy ("greedy", "beam", "random" or a Sampler).
+
+    Returns:
+        dict of keyword arguments for `Seq2Seq.compile`.
+    """
+    if (
+        not isinstance(learning_rate, numbers.Real)
+        or isinstance(learning_rate, bool)
+        or learning_rate <= 0
+    ):
+        raise ValueError(f"`learning_rate` must be a positive number, got {learning_rate!r}.")
     # Adafactor rather than the Transformer's Adam with `InverseSquareRootSchedule`: on
     # tests.test_case's 40 pairs (hidden 64, 2+2 layers, batch 8) Adafactor at 0.01 decoded
     # 30/40 exactly after 10 epochs, 39/40 after 20 and 40/40 (greedy and beam) after 110;
     # Adam (beta_2 0.98, warm-up 100) 23/40, 35/40 after 30, never 40/40 in 150 epochs, with
     # a loss spike at 120. Adafactor at 0.03 started faster but spiked back to 13/40.
-    model.compile(
-        optimizer=keras.optimizers.Adafactor(learning_rate=learning_rate),
-        label_smoothing=label_smoothing,
-        sampler=sampler,
-    )
-    return model
+    return {
+        "optimizer": keras.optimizers.Adafactor(learning_rate=learning_rate),
+        "label_smoothing": label_smoothing,
+        "sampler": sampler,
+    }

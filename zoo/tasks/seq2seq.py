@@ -16,7 +16,6 @@ from zoo.tasks.inputs import (
     check_text_pair_dataset,
 )
 from zoo.text.span_corruption import sentinel_ids, span_corruption
-from zoo.text.vocabulary import END, PAD
 
 # Source lengths are padded up to a multiple of this before the compiled decoding loop,
 # so XLA compiles once per bucket rather than once per distinct length.
@@ -28,8 +27,8 @@ class Seq2Seq(keras.Model):
     """A sequence-to-sequence model that takes and returns raw text.
 
     It owns a backbone (the family's teacher-forced functional graph, with `encode` and
-    `step` decode functions) and the source and target `zoo.text.TextVectorizer`s, and
-    gives every family the same verbs: `fit`, `predict`, `evaluate`, `save` and `export`.
+    `step` decode functions) and the source and target vectorizers, and gives every
+    family the same verbs: `fit`, `predict`, `evaluate`, `save` and `export`.
     Builders such as `zoo.lstm_translator` return it compiled.
 
     Args:
@@ -37,8 +36,9 @@ class Seq2Seq(keras.Model):
             `encode(encoder_token_ids, encoder_padding_mask, max_length, return_attention)
             -> cache`, `step(token_ids, cache, index) -> (logits, cache)` and
             `has_attention`.
-        source_vectorizer: `zoo.text.TextVectorizer` for the source texts.
-        target_vectorizer: `zoo.text.TextVectorizer` for the target texts.
+        source_vectorizer: a `zoo.text.TextVectorizer` (or another `zoo.text.Vectorizer`,
+            such as `zoo.text.SentencePieceVectorizer`) for the source texts.
+        target_vectorizer: the same for the target texts.
 
     Example:
     >>> model = zoo.lstm_translator(sources, targets, units=256)
@@ -167,18 +167,20 @@ class Seq2Seq(keras.Model):
     ):
         """Pre-trains on unlabelled text with T5's span-corruption objective.
 
-        Every epoch, each text loses fresh random spans (`zoo.text.span_corruption`): the
-        model reads the text with a sentinel token in place of each span and learns to
-        write the spans, each after its sentinel. Then `fit` fine-tunes as usual. It needs
-        one vocabulary for both sides that holds the sentinels, e.g. `zoo.t5`'s (its
-        `sentinels` option) or a `TextVectorizer` over `zoo.text.add_sentinels(vocabulary)`.
-        Span corruption draws from TensorFlow's global random state: seed it with
-        `keras.utils.set_random_seed` for repeatable runs.
+        Every epoch, the texts are shuffled, concatenated and cut into examples of
+        `sequence_length - 1` tokens, and each example loses fresh random spans
+        (`zoo.text.span_corruption`): the model reads it with a sentinel token in place of
+        each span and learns to write the spans, each after its sentinel (see
+        `pretraining_dataset`). Then `fit` fine-tunes as usual. It needs one vocabulary for
+        both sides that holds the sentinels, e.g. `zoo.t5`'s (its `sentinels` option) or a
+        `TextVectorizer` over `zoo.text.add_sentinels(vocabulary)`. Span corruption draws
+        from TensorFlow's global random state: seed it with `keras.utils.set_random_seed`
+        for repeatable runs.
 
         Args:
             texts: list, tuple or 1-D array of str, the unlabelled text.
-            batch_size: int, texts per step.
-            noise_density: float in (0, 1), the fraction of each text's tokens to drop.
+            batch_size: int, examples per step.
+            noise_density: float in (0, 1), the fraction of each example's tokens to drop.
             mean_noise_span_length: float, at least 1, the mean length of a dropped span.
             **kwargs: passed to `keras.Model.fit` (`epochs`, `callbacks`, `verbose`, ...).
 
@@ -190,6 +192,25 @@ class Seq2Seq(keras.Model):
         >>> model.pretrain(monolingual_texts, epochs=10)
         >>> model.fit(sources, targets, epochs=10)
         """
+        dataset = self.pretraining_dataset(
+            texts,
+            batch_size=batch_size,
+            noise_density=noise_density,
+            mean_noise_span_length=mean_noise_span_length,
+        )
+        return super().fit(dataset, shuffle=False, **kwargs)
+
+    def pretraining_dataset(
+        self, texts, *, batch_size=64, noise_density=0.15, mean_noise_span_length=3.0
+    ):
+        """The span-corruption examples `pretrain` trains on, as teacher-forcing batches.
+
+        Args: as `pretrain`'s.
+
+        Returns:
+            A `tf.data.Dataset` of `(x, y, sample_weight)` batches, like `preprocess`'s, that
+            draws new examples every time it is iterated.
+        """
         sentinels = self._sentinel_ids()
         texts, _ = as_text_list(texts, "texts")
         check_positive_int(batch_size, "batch_size")
@@ -200,24 +221,26 @@ class Seq2Seq(keras.Model):
                 "`mean_noise_span_length` must be a number of at least 1, "
                 f"got {mean_noise_span_length!r}."
             )
-        # Truncate before corrupting, so that no span is cut from the part `pack` drops.
-        most_tokens = self.source_vectorizer.sequence_length - 2
-        token_ids = self.source_vectorizer.tokenize(tf.constant(texts))[:, :most_tokens]
 
         def corrupt(example_token_ids):
             return span_corruption(
                 example_token_ids, sentinels, noise_density, mean_noise_span_length
             )
 
-        dataset = (
-            tf.data.Dataset.from_tensor_slices(token_ids)
+        # Examples as long as the encoder reads (with its end token), as T5 packs its
+        # pre-training text: T5's noise mask always ends a sequence with a dropped span, so
+        # on single short sentences it would mostly drop their final punctuation.
+        example_length = self.source_vectorizer.sequence_length - 1
+        return (
+            tf.data.Dataset.from_tensor_slices(self.source_vectorizer.tokenize(tf.constant(texts)))
             .shuffle(len(texts), reshuffle_each_iteration=True)
+            .unbatch()
+            .batch(example_length)
             .map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
             .ragged_batch(batch_size)
             .map(self.teacher_forcing)
             .prefetch(tf.data.AUTOTUNE)
         )
-        return super().fit(dataset, shuffle=False, **kwargs)
 
     def _sentinel_ids(self):
         if self.source_vectorizer is not self.target_vectorizer:
@@ -301,7 +324,7 @@ class Seq2Seq(keras.Model):
         `return_attention`, also "attention": float32 [batch, max_length, source_length]
         (rows: generated tokens, columns: source tokens; zero at padding), and the tokens
         that label it, "source_tokens" [batch, source_length] and "output_tokens"
-        [batch, max_length] ("[PAD]" at padding).
+        [batch, max_length] (the pad token at padding).
         """
         sampler = self._resolve_sampler(sampler)
         if return_attention:
@@ -385,9 +408,10 @@ class Seq2Seq(keras.Model):
             return_scores: bool, whether to also return each output's score (log-probability,
                 length-penalised for beam search).
             return_attention: bool, whether to also return, for each input, a dict with
-                "source" (the source tokens the model read, ending with "[END]"),
-                "translation" (the tokens it wrote, ending with "[END]" unless cut at
-                `max_length`) and "weights", a (len(translation), len(source)) array whose
+                "source" (the source tokens the model read, ending with the end token,
+                "[END]" for a `TextVectorizer`), "translation" (the tokens it wrote, ending
+                with the end token unless cut at `max_length`) and "weights", a
+                (len(translation), len(source)) array whose
                 rows sum to 1 (less under local-p attention, whose Gaussian window scales
                 them) — ready for `zoo.plot_attention(**attention)`. For beam search, those
                 of the best beam. Needs a model with attention.
@@ -415,7 +439,9 @@ class Seq2Seq(keras.Model):
             outputs.extend(_decode_strings(result["outputs"]))
             scores.append(result["scores"])
             if return_attention:
-                attention.extend(_attention_maps(result))
+                attention.extend(
+                    _attention_maps(result, self.source_vectorizer, self.target_vectorizer)
+                )
         scores = np.concatenate(scores)
         if is_single:
             outputs, scores = outputs[0], scores[0]
@@ -507,17 +533,19 @@ def _pad_length_to_multiple(token_ids, padding_mask, multiple):
     return tf.pad(token_ids, padding), tf.pad(padding_mask, padding)
 
 
-def _attention_maps(result):
+def _attention_maps(result, source_vectorizer, target_vectorizer):
     """Per input: the real source tokens, the generated tokens and the weights between them."""
+    source_pad = source_vectorizer.pad_token
+    target_pad, target_end = target_vectorizer.pad_token, target_vectorizer.end_token
     maps = []
     for weights, source, translation in zip(
         result["attention"], result["source_tokens"], result["output_tokens"], strict=True
     ):
         source = _decode_strings(source)
         translation = _decode_strings(translation)
-        source = source[: _count_until(source, PAD, include=False)]
-        translation = translation[: _count_until(translation, END, include=True)]
-        translation = translation[: _count_until(translation, PAD, include=False)]
+        source = source[: _count_until(source, source_pad, include=False)]
+        translation = translation[: _count_until(translation, target_end, include=True)]
+        translation = translation[: _count_until(translation, target_pad, include=False)]
         maps.append(
             {
                 "source": source,

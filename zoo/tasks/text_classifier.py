@@ -322,7 +322,8 @@ class TextClassifier(keras.Model):
         """
         from zoo.export import export_endpoints
 
-        export_endpoints(self, filepath, {"serving_default": self.classify_function()})
+        endpoints = {"serving_default": self.classify_function()}
+        export_endpoints(self, filepath, endpoints, vectorizers=[self.vectorizer])
 
     def get_config(self):
         return {

@@ -5,11 +5,12 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from zoo.text.segmentation import SPACE_MARKER, join_words, normalize, split_words
+from zoo.text.vectorizer import Vectorizer
 from zoo.text.vocabulary import RESERVED_TOKENS, SUFFIX_INDICATOR, UNK, learn_vocabulary
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class TextVectorizer:
+class TextVectorizer(Vectorizer):
     """Normalises, tokenizes and detokenizes text with a WordPiece vocabulary, in-graph.
 
     Text is NFKC-normalised (and optionally lower-cased), segmented into words and
@@ -42,14 +43,9 @@ class TextVectorizer:
             )
         if len(set(vocabulary)) != len(vocabulary):
             raise ValueError("`vocabulary` contains duplicate tokens.")
-        if not isinstance(sequence_length, int) or sequence_length < 3:
-            raise ValueError(
-                f"`sequence_length` must be an int of at least 3 (start, one token, end), "
-                f"got {sequence_length!r}."
-            )
+        super().__init__(sequence_length)
         self.vocabulary = vocabulary
         self.lowercase = lowercase
-        self.sequence_length = sequence_length
         self._wordpiece = tf_text.FastWordpieceTokenizer(
             vocabulary,
             suffix_indicator=SUFFIX_INDICATOR,
@@ -76,44 +72,9 @@ class TextVectorizer:
         words = split_words(normalize(texts, self.lowercase))
         return self._wordpiece.tokenize(words).merge_dims(1, 2)
 
-    def __call__(self, texts, add_start=True, add_end=True):
-        """Vectorizes a batch of texts for a model: `pack(tokenize(texts))`.
-
-        Args:
-            texts: tf.string tensor [batch].
-            add_start: bool, whether to begin each sequence with the start token.
-            add_end: bool, whether to end each sequence with the end token.
-
-        Returns:
-            (token_ids, padding_mask): int32 and bool tensors [batch, length], padded to the
-            longest sequence of the batch, `length <= sequence_length`.
-        """
-        return self.pack(self.tokenize(texts), add_start, add_end)
-
-    def pack(self, token_ids, add_start=True, add_end=True):
-        """Truncates ragged token ids, adds start/end tokens and pads to the batch's longest.
-
-        Unlike keras_hub's StartEndPacker, which pads every batch to `sequence_length`,
-        this pads only as far as the batch needs: recurrent layers pay for every step.
-        """
-        batch_size = token_ids.nrows()
-        num_reserved = int(add_start) + int(add_end)
-        token_ids = token_ids[:, : self.sequence_length - num_reserved]
-        pieces = [token_ids]
-        if add_start:
-            pieces.insert(0, tf.fill([batch_size, 1], self.start_token_id))
-        if add_end:
-            pieces.append(tf.fill([batch_size, 1], self.end_token_id))
-        token_ids = tf.concat(pieces, axis=1)
-        padding_mask = tf.ones_like(token_ids, dtype=tf.bool).to_tensor(False)
-        return token_ids.to_tensor(self.pad_token_id), padding_mask
-
     def detokenize(self, token_ids):
         """int [batch, length] -> tf.string [batch]; reads up to the first end token."""
-        token_ids = tf.cast(token_ids, tf.int32)
-        after_end = tf.cumsum(tf.cast(token_ids == self.end_token_id, tf.int32), axis=1) > 0
-        keep = ~after_end & (token_ids != self.pad_token_id) & (token_ids != self.start_token_id)
-        words = self._wordpiece.detokenize(tf.ragged.boolean_mask(token_ids, keep))
+        words = self._wordpiece.detokenize(self.readable_token_ids(token_ids))
         # An unknown word swallows the space marker before it; most often there was a space.
         text = tf.strings.regex_replace(join_words(words), r"(\S)\[UNK\]", r"\1 [UNK]")
         # Generated text may open with a piece that had a space before it.

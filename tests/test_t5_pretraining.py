@@ -1,0 +1,83 @@
+"""Span-corruption pre-training: the sentinels are in the vocabulary, the objective is
+learned, and models that cannot be pre-trained say why."""
+
+import re
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS, tiny_translator
+from tests.test_span_corruption import reconstruct
+from zoo.models import t5
+from zoo.text import sentinel_ids
+
+TEXTS = MEMORY_SOURCES + MEMORY_TARGETS
+TINY = {"vocabulary_size": 300, "hidden_dim": 64, "num_heads": 4, "intermediate_dim": 128}
+
+
+def tiny_t5(**options):
+    keras.utils.set_random_seed(0)
+    return t5(MEMORY_SOURCES, MEMORY_TARGETS, num_layers=2, dropout=0.0, **{**TINY, **options})
+
+
+def test_the_sentinels_close_the_shared_vocabulary():
+    model = tiny_t5(sentinels=10)
+    vocabulary = model.source_vectorizer.vocabulary
+    assert vocabulary[-10:] == [f"[SENTINEL_{index}]" for index in range(10)]
+    assert sentinel_ids(vocabulary) == list(range(len(vocabulary) - 10, len(vocabulary)))
+    assert model.backbone.vocabulary_size == len(vocabulary)
+    assert tiny_t5(sentinels=0).source_vectorizer.vocabulary == vocabulary[:-10]
+
+
+def test_pretraining_examples_pack_the_texts_and_drop_spans_as_asked():
+    model = tiny_t5(sentinels=10, sequence_length=22)
+    vectorizer = model.source_vectorizer
+    sentinels = sentinel_ids(vectorizer.vocabulary)
+    examples, dropped = [], 0
+    for x, y, weight in model.pretraining_dataset(TEXTS * 5, batch_size=8):
+        for inputs, targets, real in zip(
+            x["encoder_token_ids"].numpy(), y.numpy(), weight.numpy() > 0, strict=True
+        ):
+            inputs = inputs[inputs != vectorizer.pad_token_id][:-1].tolist()  # drop [END]
+            targets = targets[real][:-1].tolist()
+            examples.append(reconstruct(inputs, targets, sentinels))
+            dropped += sum(token not in sentinels for token in targets)
+    # Every token of the texts once, in examples as long as the encoder reads.
+    all_tokens = vectorizer.tokenize(tf.constant(TEXTS * 5)).flat_values.numpy()
+    assert sorted(np.concatenate(examples)) == sorted(all_tokens)
+    assert [len(example) for example in examples].count(21) == len(examples) - 1
+    assert dropped / len(all_tokens) == pytest.approx(0.15, abs=0.02)
+
+
+def test_pretraining_learns_to_fill_in_the_dropped_spans():
+    model = tiny_t5(sentinels=10, sequence_length=16)
+    history = model.pretrain(TEXTS, batch_size=8, epochs=20, verbose=0).history
+    # A model that learned nothing stays near log(vocabulary size) and copies no span.
+    assert history["loss"][-1] < history["loss"][0] / 2
+    assert history["token_accuracy"][-1] > 0.6
+    # Fine-tuning continues from the pre-trained weights with the same optimiser.
+    steps = model.optimizer.iterations.numpy()
+    model.fit(MEMORY_SOURCES, MEMORY_TARGETS, batch_size=8, epochs=1, verbose=0)
+    assert model.optimizer.iterations.numpy() == steps + 5
+
+
+def test_models_that_cannot_be_pretrained_say_why():
+    with pytest.raises(ValueError, match="`pretrain` needs sentinel tokens in the vocabulary"):
+        tiny_t5(sentinels=0).pretrain(TEXTS)
+    with pytest.raises(ValueError, match="`pretrain` needs one vocabulary for both sides"):
+        tiny_translator().pretrain(TEXTS)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"noise_density": 0.0}, "`noise_density` must be a number in (0, 1), got 0.0"),
+        ({"mean_noise_span_length": 0.5}, "`mean_noise_span_length` must be a number of at"),
+        ({"batch_size": 0}, "`batch_size` must be a positive int, got 0"),
+    ],
+)
+def test_bad_arguments_raise_errors_naming_them(options, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        tiny_t5(sentinels=10).pretrain(TEXTS, **options)

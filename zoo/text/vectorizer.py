@@ -1,0 +1,82 @@
+"""Vectorizer: what every vectorizer shares, whatever its tokenizer."""
+
+import tensorflow as tf
+
+
+class Vectorizer:
+    """Base class of the vectorizers: packs token ids for a model and reads them back.
+
+    A subclass tokenizes and detokenizes (`tokenize`, `detokenize`, `id_to_token`) and
+    names its reserved ids (`pad_token_id`, `start_token_id`, `end_token_id`); this class
+    turns ragged token ids into the padded batches a model reads, and picks out the ids
+    that `detokenize` should read. The start and pad tokens may be one token (T5 starts
+    decoding from its pad token): masks come from the ragged structure, not the ids.
+
+    Args:
+        sequence_length: int, the most token ids per text, start and end tokens included.
+            Longer texts are truncated: their first `sequence_length - 2` tokens are kept.
+    """
+
+    def __init__(self, sequence_length=64):
+        if not isinstance(sequence_length, int) or sequence_length < 3:
+            raise ValueError(
+                f"`sequence_length` must be an int of at least 3 (start, one token, end), "
+                f"got {sequence_length!r}."
+            )
+        self.sequence_length = sequence_length
+
+    def __call__(self, texts, add_start=True, add_end=True):
+        """Vectorizes a batch of texts for a model: `pack(tokenize(texts))`.
+
+        Args:
+            texts: tf.string tensor [batch].
+            add_start: bool, whether to begin each sequence with the start token.
+            add_end: bool, whether to end each sequence with the end token.
+
+        Returns:
+            (token_ids, padding_mask): int32 and bool tensors [batch, length], padded to the
+            longest sequence of the batch, `length <= sequence_length`.
+        """
+        return self.pack(self.tokenize(texts), add_start, add_end)
+
+    def pack(self, token_ids, add_start=True, add_end=True):
+        """Truncates ragged token ids, adds start/end tokens and pads to the batch's longest.
+
+        Unlike keras_hub's StartEndPacker, which pads every batch to `sequence_length`,
+        this pads only as far as the batch needs: recurrent layers pay for every step.
+        """
+        batch_size = token_ids.nrows()
+        num_reserved = int(add_start) + int(add_end)
+        token_ids = token_ids[:, : self.sequence_length - num_reserved]
+        pieces = [token_ids]
+        if add_start:
+            pieces.insert(0, tf.fill([batch_size, 1], self.start_token_id))
+        if add_end:
+            pieces.append(tf.fill([batch_size, 1], self.end_token_id))
+        token_ids = tf.concat(pieces, axis=1)
+        padding_mask = tf.ones_like(token_ids, dtype=tf.bool).to_tensor(False)
+        return token_ids.to_tensor(self.pad_token_id), padding_mask
+
+    def readable_token_ids(self, token_ids):
+        """int [batch, length] -> ragged int32: the ids before the first end token, without
+        pad and start tokens; what `detokenize` turns into text."""
+        token_ids = tf.cast(token_ids, tf.int32)
+        after_end = tf.cumsum(tf.cast(token_ids == self.end_token_id, tf.int32), axis=1) > 0
+        keep = ~after_end & (token_ids != self.pad_token_id) & (token_ids != self.start_token_id)
+        return tf.ragged.boolean_mask(token_ids, keep)
+
+    @property
+    def resources(self):
+        """The TensorFlow resources the tokenizer ops read (list), which an exported
+        SavedModel must track; none unless a subclass says otherwise."""
+        return []
+
+    @property
+    def pad_token(self):
+        """The pad token as `id_to_token` shows it (str)."""
+        return self.id_to_token(self.pad_token_id).numpy().decode()
+
+    @property
+    def end_token(self):
+        """The end token as `id_to_token` shows it (str)."""
+        return self.id_to_token(self.end_token_id).numpy().decode()
