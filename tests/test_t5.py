@@ -10,6 +10,13 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from tests.cached_decoding_checks import (
+    check_cached_decoding_equals_teacher_forcing,
+    check_compiled_and_uncompiled_decoding_agree,
+    check_greedy_decoding_equals_repeated_full_passes,
+    check_no_future_leak,
+    check_source_padding_changes_nothing,
+)
 from tests.test_case import (
     MEMORY_SOURCES,
     MEMORY_TARGETS,
@@ -146,87 +153,24 @@ def test_t5_attention_rejects_bad_arguments_and_survives_serialization():
 # === The model ===
 @pytest.mark.parametrize("option", OPTIONS)
 def test_cached_decoding_equals_teacher_forcing(option):
-    model = random_model(option)
-    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
-    logits, weights = step_by_step_logits(model.backbone, x, return_attention=True)
-    real = x["decoder_padding_mask"]  # padded positions are never decoded
-    np.testing.assert_allclose(logits[real], model.backbone(x).numpy()[real], atol=1e-4)
-    teacher_forced_weights = model.backbone.attention_weights(x).numpy()
-    np.testing.assert_allclose(weights[real], teacher_forced_weights[real], atol=1e-5)
-    np.testing.assert_allclose(weights[real].sum(-1), 1.0, atol=1e-5)
-    assert (weights[~x["encoder_padding_mask"][:, None, :] & real[:, :, None]] == 0).all()
+    check_cached_decoding_equals_teacher_forcing(random_model(option), SOURCES, TARGETS)
 
 
 @pytest.mark.parametrize("option", ["default", "gated-gelu"])
 def test_no_future_leak(option):
-    """Changing the target tokens after position t leaves the logits up to t unchanged."""
-    model = random_model(option)
-    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
-    logits = model.backbone(x).numpy()
-    rng = np.random.default_rng(0)
-    for t in range(x["decoder_token_ids"].shape[1] - 1):
-        changed = dict(x, decoder_token_ids=x["decoder_token_ids"].copy())
-        future = changed["decoder_token_ids"][:, t + 1 :]
-        future[:] = rng.integers(4, model.target_vectorizer.vocabulary_size, future.shape)
-        changed_logits = model.backbone(changed).numpy()
-        np.testing.assert_allclose(changed_logits[:, : t + 1], logits[:, : t + 1], atol=1e-5)
-        assert not np.allclose(changed_logits[:, t + 1 :], logits[:, t + 1 :], atol=1e-3)
+    check_no_future_leak(random_model(option), SOURCES, TARGETS)
 
 
 def test_source_padding_changes_nothing():
-    model = random_model("default")
-    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
-    extra = 5  # more padding than the batch needs
-    padded = dict(
-        x,
-        encoder_token_ids=np.pad(x["encoder_token_ids"], [(0, 0), (0, extra)]),
-        encoder_padding_mask=np.pad(x["encoder_padding_mask"], [(0, 0), (0, extra)]),
-    )
-    real = x["decoder_padding_mask"]
-    np.testing.assert_allclose(
-        model.backbone(padded).numpy()[real], model.backbone(x).numpy()[real], atol=1e-5
-    )
-    # The decoded outputs: each source alone, and padded in a batch with the longest.
-    alone = [model.predict(source, sampler="beam") for source in SOURCES]
-    assert model.predict(SOURCES, sampler="beam") == alone
+    check_source_padding_changes_nothing(random_model("default"), SOURCES, TARGETS)
 
 
 def test_greedy_decoding_equals_repeated_full_forward_passes():
-    """The cached, compiled decoding loop picks what an uncached argmax over full passes picks."""
-    model = random_model("default")
-    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
-    length = 12
-    tokens = np.full((len(SOURCES), 1), model.target_vectorizer.start_token_id, "int32")
-    for _ in range(length):
-        inputs = {
-            "encoder_token_ids": x["encoder_token_ids"],
-            "encoder_padding_mask": x["encoder_padding_mask"],
-            "decoder_token_ids": tokens,
-            "decoder_padding_mask": np.ones_like(tokens, bool),
-        }
-        next_tokens = model.backbone(inputs).numpy()[:, -1].argmax(-1).astype("int32")
-        tokens = np.concatenate([tokens, next_tokens[:, None]], axis=1)
-    sampler = zoo.decoding.GreedySampler()
-    for jit_compile in (True, False):
-        generate = tf.function(
-            lambda ids, mask: model.generate(ids, mask, sampler, length).token_ids,
-            jit_compile=jit_compile,
-        )
-        generated = generate(x["encoder_token_ids"], x["encoder_padding_mask"]).numpy()
-        end = model.target_vectorizer.end_token_id
-        for row, expected in zip(generated, tokens[:, 1:], strict=True):
-            stop = list(expected).index(end) + 1 if end in expected else length
-            np.testing.assert_array_equal(row[:stop], expected[:stop])
+    check_greedy_decoding_equals_repeated_full_passes(random_model("default"), SOURCES, TARGETS)
 
 
 def test_compiled_and_uncompiled_decoding_agree():
-    model = random_model("default")
-    texts = tf.constant(SOURCES)
-    for sampler in ("greedy", zoo.decoding.BeamSampler(num_beams=4)):
-        compiled = model.text_generator(sampler, jit_compile=True)(texts)
-        uncompiled = model.text_generator(sampler, jit_compile=False)(texts)
-        assert compiled["outputs"].numpy().tolist() == uncompiled["outputs"].numpy().tolist()
-        np.testing.assert_allclose(compiled["scores"], uncompiled["scores"], atol=1e-4)
+    check_compiled_and_uncompiled_decoding_agree(random_model("default"), SOURCES)
 
 
 def test_each_stack_computes_one_position_bias_per_pass(monkeypatch):

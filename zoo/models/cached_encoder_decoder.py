@@ -4,12 +4,14 @@ import keras
 from keras import ops
 
 from zoo.decoding.sampler import write_at_position
+from zoo.models.inputs import translation_inputs
 
 
 class CachedEncoderDecoder(keras.Model):
     """Base of the backbones whose decoder layers attend with fixed-size key/value caches.
 
-    Subclasses build the layers and the functional (teacher-forced) graph, and provide:
+    Subclasses build their layers, hand `_teacher_forced_graph()` to `keras.Model`'s
+    constructor, and provide:
     `decoder_layers` (each with `head_dim`, `cross_attention_cache(encoder_outputs)`, and a
     call that takes a self-attention cache and `cache_index` for one token), `decoder_norm`,
     `num_heads`, and the methods
@@ -22,6 +24,21 @@ class CachedEncoderDecoder(keras.Model):
     """
 
     has_attention = True
+
+    def _teacher_forced_graph(self):
+        """The functional graph's `(inputs, logits)`: the teacher-forced pass over the named
+        translation inputs, for the subclass's `__init__` to hand to `keras.Model`."""
+        inputs = translation_inputs()
+        encoder_outputs = self._run_encoder(
+            inputs["encoder_token_ids"], inputs["encoder_padding_mask"]
+        )
+        decoder_outputs, _ = self._run_decoder(
+            inputs["decoder_token_ids"],
+            inputs["decoder_padding_mask"],
+            encoder_outputs,
+            inputs["encoder_padding_mask"],
+        )
+        return inputs, self._logits(decoder_outputs)
 
     def attention_weights(self, inputs):
         """The last decoder layer's cross-attention, averaged over heads, when the decoder

@@ -10,7 +10,6 @@ from zoo.layers.relative_position_bias import RelativePositionBias
 from zoo.layers.t5_decoder_layer import T5DecoderLayer
 from zoo.layers.t5_encoder_layer import T5EncoderLayer
 from zoo.models.cached_encoder_decoder import CachedEncoderDecoder
-from zoo.models.inputs import translation_inputs
 from zoo.models.vectorizers import shared_vectorizer
 from zoo.tasks import Seq2Seq
 from zoo.tasks.inputs import as_text_list, check_positive_int
@@ -168,17 +167,7 @@ class T5Backbone(CachedEncoderDecoder):
         )
 
         # === Functional Model ===
-        inputs = translation_inputs()
-        encoder_outputs = self._run_encoder(
-            inputs["encoder_token_ids"], inputs["encoder_padding_mask"]
-        )
-        decoder_outputs, _ = self._run_decoder(
-            inputs["decoder_token_ids"],
-            inputs["decoder_padding_mask"],
-            encoder_outputs,
-            inputs["encoder_padding_mask"],
-        )
-        logits = self._logits(decoder_outputs)
+        inputs, logits = self._teacher_forced_graph()
         super().__init__(inputs=inputs, outputs=logits, **kwargs)
 
     def _embed(self, token_ids, training=None):

@@ -7,7 +7,6 @@ import keras_hub
 
 from zoo.layers.transformer_decoder_layer import TransformerDecoderLayer
 from zoo.models.cached_encoder_decoder import CachedEncoderDecoder
-from zoo.models.inputs import translation_inputs
 from zoo.models.vectorizers import shared_vectorizer, translation_vectorizers
 from zoo.schedules import transformer_optimizer
 from zoo.tasks import Seq2Seq
@@ -160,17 +159,8 @@ class TransformerBackbone(CachedEncoderDecoder):
         )
 
         # === Functional Model ===
-        inputs = translation_inputs()
-        encoder_outputs = self._run_encoder(
-            inputs["encoder_token_ids"], inputs["encoder_padding_mask"]
-        )
-        decoder_outputs, _ = self._run_decoder(
-            inputs["decoder_token_ids"],
-            inputs["decoder_padding_mask"],
-            encoder_outputs,
-            inputs["encoder_padding_mask"],
-        )
-        super().__init__(inputs=inputs, outputs=self._logits(decoder_outputs), **kwargs)
+        inputs, logits = self._teacher_forced_graph()
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
 
     def _embed(self, embedding, positions, token_ids, start_index=0, training=None):
         x = embedding(token_ids) * math.sqrt(self.hidden_dim)
