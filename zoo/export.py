@@ -58,5 +58,4 @@ def export_text_model(model, filepath, sampler=None, max_length=None):
         endpoints["translate_with_attention"] = model.text_generator(
             sampler, max_length, return_attention=True
         )
-    vectorizers = {model.source_vectorizer, model.target_vectorizer}
-    export_endpoints(model, filepath, endpoints, vectorizers)
+    export_endpoints(model, filepath, endpoints, model.vectorizers)

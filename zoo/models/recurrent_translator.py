@@ -4,7 +4,6 @@
 import keras
 import numpy as np
 
-from zoo.decoding.sampler import write_at_position
 from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.luong_attention import LuongAttention
 from zoo.layers.luong_local_attention import LuongLocalAttention
@@ -14,6 +13,7 @@ from zoo.layers.recurrent_encoder import RecurrentEncoder
 from zoo.layers.reverse_padded_sequence import ReversePaddedSequence
 from zoo.layers.scaled_dot_product_attention import ScaledDotProductAttention
 from zoo.models.inputs import translation_inputs
+from zoo.models.recurrent_decoding import RecurrentDecoding
 from zoo.models.vectorizers import translation_vectorizers
 from zoo.tasks import Seq2Seq
 
@@ -30,7 +30,7 @@ ATTENTIONS = (
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class RecurrentTranslatorBackbone(keras.Model):
+class RecurrentTranslatorBackbone(RecurrentDecoding):
     """A stacked LSTM/GRU encoder-decoder, with or without attention over the source.
 
     Without attention it is the translator of Sutskever et al. (2014): the encoder's final
@@ -41,7 +41,8 @@ class RecurrentTranslatorBackbone(keras.Model):
     The functional graph is the teacher-forced training graph: it maps the inputs
     `encoder_token_ids`, `encoder_padding_mask`, `decoder_token_ids` and
     `decoder_padding_mask` to next-token logits. `encode` and `step` run the same
-    layers one token at a time for the samplers in `zoo.decoding`.
+    layers one token at a time for the samplers in `zoo.decoding` (`step` comes from
+    `RecurrentDecoding`).
 
     Args:
         source_vocabulary_size: int, size of the source vocabulary.
@@ -220,22 +221,6 @@ class RecurrentTranslatorBackbone(keras.Model):
             shape = keras.ops.shape(encoder_token_ids)
             cache["attention_weights"] = keras.ops.zeros((shape[0], shape[1], max_length))
         return cache
-
-    def step(self, token_ids, cache, index):
-        """Feeds one token [batch] through the decoder; returns (logits, cache)."""
-        outputs, decoder_state, weights = self.decoder.step(
-            self.decoder_embedding(token_ids),
-            cache["decoder_state"],
-            cache.get("encoder_outputs"),
-            cache.get("encoder_padding_mask"),
-            index,
-        )
-        cache = {**cache, "decoder_state": decoder_state}
-        if "attention_weights" in cache:
-            cache["attention_weights"] = write_at_position(
-                cache["attention_weights"], index, weights
-            )
-        return self.output_projection(outputs), cache
 
     @property
     def has_attention(self):

@@ -49,6 +49,9 @@ class Seq2Seq(keras.Model):
     >>> model.export("saved_models/en_fr/1")
     """
 
+    # What `text_generator`, and so `predict` and `export`, take: a batch of text.
+    generator_input_signature = [tf.TensorSpec([None], tf.string)]
+
     def __init__(self, backbone, source_vectorizer, target_vectorizer, **kwargs):
         inputs = backbone.input
         outputs = backbone(inputs)
@@ -107,23 +110,17 @@ class Seq2Seq(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
-    def tokenize_pairs(self, source_texts, target_texts):
-        """tf.string [batch] pairs -> ragged token ids, without start/end tokens."""
-        return (
-            self.source_vectorizer.tokenize(source_texts),
-            self.target_vectorizer.tokenize(target_texts),
-        )
+    def tokenize_pairs(self, sources, target_texts):
+        """A batch of sources and tf.string [batch] targets -> what the training data stores:
+        `(tokenize_sources(sources), ragged target token ids without start/end tokens)`."""
+        return self.tokenize_sources(sources), self.target_vectorizer.tokenize(target_texts)
 
-    def teacher_forcing(self, source_token_ids, target_token_ids):
-        """Ragged token ids -> `(x, y, sample_weight)`: the decoder reads the target shifted
+    def teacher_forcing(self, source_tokens, target_token_ids):
+        """Tokenized pairs -> `(x, y, sample_weight)`: the decoder reads the target shifted
         right and predicts it shifted left; padding gets zero weight."""
-        encoder_token_ids, encoder_padding_mask = self.source_vectorizer.pack(
-            source_token_ids, add_start=False
-        )
         target_token_ids, target_padding_mask = self.target_vectorizer.pack(target_token_ids)
         x = {
-            "encoder_token_ids": encoder_token_ids,
-            "encoder_padding_mask": encoder_padding_mask,
+            **self.encoder_inputs(source_tokens),
             "decoder_token_ids": target_token_ids[:, :-1],
             "decoder_padding_mask": target_padding_mask[:, :-1],
         }
@@ -268,14 +265,63 @@ class Seq2Seq(keras.Model):
             dataset = dataset.map(self.preprocess, num_parallel_calls=tf.data.AUTOTUNE)
         else:
             # Tokenizing the whole corpus once, up front, is ~30x cheaper than in every batch.
-            sources, targets = as_text_pairs(x, y, x_name, y_name)
+            sources, targets = self.check_pairs(x, y, x_name, y_name)
             dataset = tf.data.Dataset.from_tensor_slices(
-                self.tokenize_pairs(tf.constant(sources), tf.constant(targets))
+                self.tokenize_pairs(sources, tf.constant(targets))
             )
             if shuffle:
-                dataset = dataset.shuffle(len(sources), reshuffle_each_iteration=True)
+                dataset = dataset.shuffle(len(targets), reshuffle_each_iteration=True)
             dataset = dataset.batch(batch_size).map(self.teacher_forcing)
         return dataset.prefetch(tf.data.AUTOTUNE)
+
+    # === Sources ===
+    # What a task over another kind of source (e.g. `ImageCaptioner`) overrides.
+    def check_sources(self, x, name="x"):
+        """Checks sources given to a public verb; returns `(tensor batch, is_single)`."""
+        texts, is_single = as_text_list(x, name)
+        return tf.constant(texts), is_single
+
+    def check_pairs(self, x, y, x_name="x", y_name="y"):
+        """Checks parallel training pairs; returns `(source tensor batch, list of str)`."""
+        sources, targets = as_text_pairs(x, y, x_name, y_name)
+        return tf.constant(sources), targets
+
+    def tokenize_sources(self, sources):
+        """tf.string [batch] -> ragged token ids without start/end tokens, what the training
+        data stores (once, before the epochs) and `encoder_inputs` packs."""
+        return self.source_vectorizer.tokenize(sources)
+
+    def encoder_inputs(self, source_tokens):
+        """A batch of `tokenize_sources` output -> the backbone's named source inputs."""
+        token_ids, padding_mask = self.source_vectorizer.pack(source_tokens, add_start=False)
+        return {"encoder_token_ids": token_ids, "encoder_padding_mask": padding_mask}
+
+    def generation_inputs(self, sources):
+        """tf.string [batch], in the generation graph -> `(source, padding_mask)` for
+        `generate` (and `backbone.encode`)."""
+        inputs = self.encoder_inputs(self.tokenize_sources(sources))
+        return _pad_length_to_multiple(
+            inputs["encoder_token_ids"], inputs["encoder_padding_mask"], SOURCE_LENGTH_BUCKET
+        )
+
+    def source_labels(self, source):
+        """What labels the attention columns of a `generation_inputs` source, as extra
+        generator outputs: here "source_tokens" [batch, source_length]."""
+        return {"source_tokens": self.source_vectorizer.id_to_token(source)}
+
+    def attention_maps(self, result):
+        """Per input, the attention that `predict(..., return_attention=True)` returns, from
+        a batch of the attention generator's NumPy outputs."""
+        return _attention_maps(result, self.source_vectorizer, self.target_vectorizer)
+
+    def generation_metrics(self, outputs, references):
+        """Metrics of decoded outputs against their references, for `evaluate`."""
+        return {"bleu": corpus_bleu(outputs, references)}
+
+    @property
+    def vectorizers(self):
+        """The vectorizers whose tokenizer resources an export must hold."""
+        return {self.source_vectorizer, self.target_vectorizer}
 
     # === Generation ===
     @property
@@ -285,13 +331,14 @@ class Seq2Seq(keras.Model):
 
     def generate(
         self,
-        encoder_token_ids,
-        encoder_padding_mask,
+        source,
+        padding_mask,
         sampler=None,
         max_length=None,
         return_attention=False,
     ):
-        """Decodes token ids for vectorized sources; returns a `zoo.decoding.DecodeResult`.
+        """Decodes token ids for encoder inputs (vectorized sources and their padding mask,
+        or what `generation_inputs` gives); returns a `zoo.decoding.DecodeResult`.
 
         With `return_attention`, its cache holds "attention_weights" [batch, source_length,
         max_length] (of the best beam for beam search).
@@ -300,12 +347,12 @@ class Seq2Seq(keras.Model):
         target = self.target_vectorizer
         max_length = max_length or target.sequence_length - 1
         cache = self.backbone.encode(
-            encoder_token_ids, encoder_padding_mask, max_length, return_attention=return_attention
+            source, padding_mask, max_length, return_attention=return_attention
         )
         return sampler(
             self.backbone.step,
             cache,
-            batch_size=tf.shape(encoder_token_ids)[0],
+            batch_size=tf.shape(source)[0],
             start_token_id=target.start_token_id,
             end_token_id=target.end_token_id,
             pad_token_id=target.pad_token_id,
@@ -317,6 +364,7 @@ class Seq2Seq(keras.Model):
     ):
         """Returns a `tf.function` from tf.string [batch] to `{"outputs", "scores"}`.
 
+        (A task with another `generator_input_signature` takes its sources instead.)
         Tokenizing, decoding and detokenizing all run in the graph (the decoding loop
         compiled with XLA when `jit_compile`), which is what `predict` and `export` call.
         `outputs` is tf.string [batch] (or [batch, num_beams] for a beam sampler that returns
@@ -330,20 +378,17 @@ class Seq2Seq(keras.Model):
         if return_attention:
             self._check_has_attention()
         generate_token_ids = tf.function(
-            lambda token_ids, padding_mask: self.generate(
-                token_ids, padding_mask, sampler, max_length, return_attention
+            lambda source, padding_mask: self.generate(
+                source, padding_mask, sampler, max_length, return_attention
             ),
             jit_compile=jit_compile,
         )
 
         # One trace for every batch size (XLA still compiles the loop per shape bucket).
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
-        def generate_text(texts):
-            token_ids, padding_mask = self.source_vectorizer(texts, add_start=False)
-            token_ids, padding_mask = _pad_length_to_multiple(
-                token_ids, padding_mask, SOURCE_LENGTH_BUCKET
-            )
-            result = generate_token_ids(token_ids, padding_mask)
+        @tf.function(input_signature=self.generator_input_signature)
+        def generate_text(sources):
+            source, padding_mask = self.generation_inputs(sources)
+            result = generate_token_ids(source, padding_mask)
             generated = result.token_ids
             outputs = self.target_vectorizer.detokenize(
                 tf.reshape(generated, [-1, tf.shape(generated)[-1]])
@@ -358,7 +403,7 @@ class Seq2Seq(keras.Model):
                 # Finished sequences keep stepping on padding: zero those rows.
                 written = tf.cast(best != self.target_vectorizer.pad_token_id, weights.dtype)
                 texts["attention"] = weights * written[:, :, None]
-                texts["source_tokens"] = self.source_vectorizer.id_to_token(token_ids)
+                texts.update(self.source_labels(source))
                 texts["output_tokens"] = self.target_vectorizer.id_to_token(best)
             return texts
 
@@ -423,25 +468,24 @@ class Seq2Seq(keras.Model):
         """
         if kwargs:
             raise TypeError(f"Unexpected arguments to `predict`: {sorted(kwargs)}.")
-        texts, is_single = as_text_list(x, "x")
+        sources, is_single = self.check_sources(x, "x")
         if return_attention:
             self._check_has_attention()
         generate_text = self._cached_text_generator(sampler, max_length, return_attention)
         outputs, scores, attention = [], [], []
-        for begin in range(0, len(texts), batch_size):
-            batch = texts[begin : begin + batch_size]
-            # A short last batch is padded to full size: XLA compiles per batch shape.
-            padding = [""] * (batch_size - len(batch)) if len(texts) > batch_size else []
-            result = {
-                name: value.numpy()[: len(batch)]
-                for name, value in generate_text(tf.constant(batch + padding)).items()
-            }
+        count = int(tf.shape(sources)[0])
+        for begin in range(0, count, batch_size):
+            batch = sources[begin : begin + batch_size]
+            size = int(tf.shape(batch)[0])
+            if count > batch_size:
+                # A short last batch is padded to full size (with copies of its first
+                # source, which lengthen nothing): XLA compiles per batch shape.
+                batch = tf.concat([batch, tf.repeat(batch[:1], batch_size - size, axis=0)], 0)
+            result = {name: value.numpy()[:size] for name, value in generate_text(batch).items()}
             outputs.extend(_decode_strings(result["outputs"]))
             scores.append(result["scores"])
             if return_attention:
-                attention.extend(
-                    _attention_maps(result, self.source_vectorizer, self.target_vectorizer)
-                )
+                attention.extend(self.attention_maps(result))
         scores = np.concatenate(scores)
         if is_single:
             outputs, scores = outputs[0], scores[0]
@@ -471,7 +515,7 @@ class Seq2Seq(keras.Model):
         kwargs.pop("return_dict", None)
         metrics = super().evaluate(dataset, return_dict=True, **kwargs)
         translations = self.predict(sources, sampler=sampler, batch_size=batch_size)
-        metrics["bleu"] = corpus_bleu(translations, targets)
+        metrics.update(self.generation_metrics(translations, targets))
         return metrics
 
     def _evaluation_pairs(self, x, y):
@@ -542,10 +586,8 @@ def _attention_maps(result, source_vectorizer, target_vectorizer):
         result["attention"], result["source_tokens"], result["output_tokens"], strict=True
     ):
         source = _decode_strings(source)
-        translation = _decode_strings(translation)
         source = source[: _count_until(source, source_pad, include=False)]
-        translation = translation[: _count_until(translation, target_end, include=True)]
-        translation = translation[: _count_until(translation, target_pad, include=False)]
+        translation = written_tokens(translation, target_end, target_pad)
         maps.append(
             {
                 "source": source,
@@ -554,6 +596,13 @@ def _attention_maps(result, source_vectorizer, target_vectorizer):
             }
         )
     return maps
+
+
+def written_tokens(output_tokens, end_token, pad_token):
+    """The generated tokens (array of bytes) as str, up to and including the end token."""
+    tokens = _decode_strings(output_tokens)
+    tokens = tokens[: _count_until(tokens, end_token, include=True)]
+    return tokens[: _count_until(tokens, pad_token, include=False)]
 
 
 def _count_until(tokens, stop, include):

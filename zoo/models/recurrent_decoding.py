@@ -1,0 +1,32 @@
+"""The step function shared by the backbones with a recurrent decoder."""
+
+import keras
+
+from zoo.decoding.sampler import write_at_position
+
+
+class RecurrentDecoding(keras.Model):
+    """Base of the backbones whose decoder is a `zoo.layers.RecurrentDecoder`.
+
+    Subclasses build the layers and the functional (teacher-forced) graph, and provide
+    `decoder_embedding`, `decoder`, `output_projection` and an `encode` whose cache holds
+    "decoder_state" (from `decoder.initial_state`), the "encoder_outputs" attended to (and
+    their "encoder_padding_mask", if any) when the decoder attends, and optionally a zeroed
+    "attention_weights" buffer [batch, source_length, max_length].
+    """
+
+    def step(self, token_ids, cache, index):
+        """Feeds one token [batch] through the decoder; returns (logits, cache)."""
+        outputs, decoder_state, weights = self.decoder.step(
+            self.decoder_embedding(token_ids),
+            cache["decoder_state"],
+            cache.get("encoder_outputs"),
+            cache.get("encoder_padding_mask"),
+            index,
+        )
+        cache = {**cache, "decoder_state": decoder_state}
+        if "attention_weights" in cache:
+            cache["attention_weights"] = write_at_position(
+                cache["attention_weights"], index, weights
+            )
+        return self.output_projection(outputs), cache
