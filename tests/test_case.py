@@ -1,5 +1,6 @@
 """Shared test helpers: a small corpus, tiny translators, and a client for exports."""
 
+import base64
 import json
 import subprocess
 import sys
@@ -55,10 +56,13 @@ def step_by_step_logits(backbone, x, return_attention=False):
     """Decodes the given decoder inputs one token at a time with the cached step function.
 
     With `return_attention`, also returns the attention weights the cache collected,
-    [batch, decoder_length, source_length].
+    [batch, decoder_length, source_length] (grid cells for a captioner).
     """
     length = x["decoder_token_ids"].shape[1]
-    encoder_inputs = (x["encoder_token_ids"], x["encoder_padding_mask"])
+    if "images" in x:
+        encoder_inputs = (x["images"], None)
+    else:
+        encoder_inputs = (x["encoder_token_ids"], x["encoder_padding_mask"])
     cache = backbone.encode(*encoder_inputs, length, return_attention=return_attention)
     logits = []
     for index in range(length):
@@ -72,12 +76,15 @@ def step_by_step_logits(backbone, x, return_attention=False):
 
 _EXPORT_CLIENT = textwrap.dedent(
     """
-    import json, sys
+    import base64, json, sys
     import tensorflow as tf
     import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
 
     served = tf.saved_model.load(sys.argv[1]).signatures[sys.argv[2]]
-    result = served(inputs=tf.constant(json.loads(sys.argv[3])))
+    inputs = json.loads(sys.argv[3])
+    if isinstance(inputs, dict):
+        inputs = [base64.b64decode(item) for item in inputs["base64"]]
+    result = served(inputs=tf.constant(inputs))
     assert "zoo" not in sys.modules and "keras_hub" not in sys.modules
     def as_json(value):
         if isinstance(value, list):
@@ -93,7 +100,11 @@ _EXPORT_CLIENT = textwrap.dedent(
 
 def serve_in_fresh_process(export_dir, texts, signature="serving_default"):
     """Calls an exported signature in a process that imports only tensorflow and
-    tensorflow_text; returns {output name: (nested lists of values, dtype name)}."""
+    tensorflow_text; returns {output name: (nested lists of values, dtype name)}.
+
+    `texts` is a list of str, or of bytes (e.g. encoded images), sent as base64."""
+    if texts and isinstance(texts[0], bytes):
+        texts = {"base64": [base64.b64encode(item).decode("ascii") for item in texts]}
     completed = subprocess.run(
         [sys.executable, "-c", _EXPORT_CLIENT, str(export_dir), signature, json.dumps(texts)],
         capture_output=True,

@@ -28,13 +28,14 @@ from zoo.catalog import build  # noqa: E402
 from zoo.models import (  # noqa: E402
     attention_translator,
     hierarchical_attention_classifier,
+    image_captioner,
     lstm_translator,
     t5,
     t5_from_preset,
     transformer,
 )
-from zoo.plotting import plot_attention  # noqa: E402
-from zoo.tasks import Seq2Seq  # noqa: E402
+from zoo.plotting import plot_attention, plot_caption_attention  # noqa: E402
+from zoo.tasks import ImageCaptioner, Seq2Seq  # noqa: E402
 
 
 def load(filepath):
@@ -43,6 +44,7 @@ def load(filepath):
 
 
 __all__ = [
+    "ImageCaptioner",
     "Seq2Seq",
     "attention_translator",
     "build",
@@ -50,6 +52,7 @@ __all__ = [
     "datasets",
     "decoding",
     "hierarchical_attention_classifier",
+    "image_captioner",
     "layers",
     "load",
     "losses",
@@ -57,6 +60,7 @@ __all__ = [
     "metrics",
     "models",
     "plot_attention",
+    "plot_caption_attention",
     "schedules",
     "t5",
     "t5_from_preset",

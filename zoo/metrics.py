@@ -1,4 +1,4 @@
-"""Translation metrics, computed by sacrebleu on detokenized text."""
+"""Translation and captioning metrics, computed by sacrebleu on detokenized text."""
 
 import sacrebleu
 
@@ -17,3 +17,39 @@ def bleu_signature():
     metric = sacrebleu.BLEU()
     metric.corpus_score(["."], [["."]])  # sacrebleu records the reference count when scoring
     return str(metric.get_signature())
+
+
+def caption_bleu(hypotheses, references):
+    """Corpus BLEU-1 to BLEU-4 (0-100) of captions against all references of each image.
+
+    BLEU-n is the brevity-penalised geometric mean of the 1- to n-gram precisions, as the
+    captioning papers (and coco-caption) report it; sacrebleu computes it with
+    `max_ngram_order=n`, its 13a tokenization and, where an image has fewer references than
+    another, skips the missing ones.
+
+    Args:
+        hypotheses: list of str, one caption per image.
+        references: list, parallel to `hypotheses`, of lists of str: every reference caption
+            of that image (at least one).
+
+    Returns:
+        dict with "bleu_1", "bleu_2", "bleu_3" and "bleu_4" (floats).
+
+    Example:
+    >>> scores = caption_bleu(["a dog runs on grass"], [["a dog runs on grass", "a dog"]])
+    >>> round(scores["bleu_4"], 6)
+    100.0
+    """
+    most = max(len(image_references) for image_references in references)
+    # sacrebleu reads references as streams: stream k holds every image's k-th reference.
+    streams = [
+        [
+            image_references[k] if k < len(image_references) else None
+            for image_references in references
+        ]
+        for k in range(most)
+    ]
+    return {
+        f"bleu_{n}": sacrebleu.BLEU(max_ngram_order=n).corpus_score(list(hypotheses), streams).score
+        for n in range(1, 5)
+    }

@@ -1,4 +1,4 @@
-"""Plots of what a translator attends to."""
+"""Plots of what a translator or a captioner attends to."""
 
 import numpy as np
 
@@ -56,4 +56,63 @@ def plot_attention(source, translation, weights, *, ax=None):
     ax.set_xlabel("source")
     ax.set_ylabel("translation")
     figure.colorbar(image, ax=ax, label="attention weight")
+    return figure
+
+
+def plot_caption_attention(image, caption, weights, *, columns=5, alpha=0.6):
+    """Draws the image once per word of a caption, overlaid with where that word attended.
+
+    Args:
+        image: uint8 array [height, width, 3] (or [height, width, 1]), the captioned image.
+        caption: list of token strings, or a string split on whitespace.
+        weights: array [len(caption), grid_height, grid_width]: word i's attention over the
+            encoder's feature grid, stretched over the whole image (bilinearly smoothed).
+        columns: int, panels per row.
+        alpha: float in [0, 1], the opacity of the attention overlay.
+
+    Returns:
+        The matplotlib Figure, not left open in pyplot (a notebook shows it once).
+
+    Example:
+    >>> captions, attention = model.predict(images[:1], return_attention=True)
+    >>> figure = zoo.plot_caption_attention(images[0], **attention[0])
+    >>> figure.savefig("caption_attention.png")
+    """
+    caption = caption.split() if isinstance(caption, str) else list(caption)
+    image = np.asarray(image)
+    weights = np.asarray(weights)
+    if image.ndim != 3 or image.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"`image` must be one image [height, width, 3] (or 1 channel), got shape {image.shape}."
+        )
+    if weights.ndim != 3:
+        raise ValueError(
+            f"`weights` must be 3-D [len(caption), grid_height, grid_width], got shape "
+            f"{weights.shape}."
+        )
+    if weights.shape[0] != len(caption):
+        raise ValueError(
+            f"`weights` has {weights.shape[0]} rows but `caption` has {len(caption)} tokens."
+        )
+    # Imported here so that importing zoo selects no matplotlib backend.
+    import matplotlib.pyplot as plt
+
+    rows = max(1, -(-len(caption) // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.4 * rows), squeeze=False)
+    plt.close(figure)
+    height, width = image.shape[:2]
+    shown = image[..., 0] if image.shape[-1] == 1 else image
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, word, word_weights in zip(axes.flat, caption, weights, strict=False):
+        ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None)
+        ax.imshow(
+            word_weights,
+            cmap="viridis",
+            alpha=alpha,
+            extent=(0, width, height, 0),
+            interpolation="bilinear",
+            vmin=0.0,
+        )
+        ax.set_title(word)
     return figure

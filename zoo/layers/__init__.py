@@ -3,6 +3,7 @@
 from zoo.layers.attention import Attention
 from zoo.layers.attention_pooling import AttentionPooling
 from zoo.layers.bahdanau_attention import BahdanauAttention
+from zoo.layers.doubly_stochastic_regularization import DoublyStochasticRegularization
 from zoo.layers.feed_forward import FeedForward
 from zoo.layers.luong_attention import LuongAttention
 from zoo.layers.luong_local_attention import LuongLocalAttention
@@ -22,6 +23,7 @@ __all__ = [
     "Attention",
     "AttentionPooling",
     "BahdanauAttention",
+    "DoublyStochasticRegularization",
     "FeedForward",
     "LuongAttention",
     "LuongLocalAttention",

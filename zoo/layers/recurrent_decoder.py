@@ -18,7 +18,9 @@ class RecurrentDecoder(RecurrentStack):
     - `attend_previous_state=True` (Bahdanau et al. 2015): the previous top-layer state
       s_{t-1}, and the context also enters the first layer's input.
     `input_feeding=True` feeds the previous attentional state into the first layer's input
-    (Luong et al. 2015, section 3.3).
+    (Luong et al. 2015, section 3.3). `context_gate=True` scales the Bahdanau-style context
+    by a gating scalar sigmoid(w . s_{t-1} + b) before it is used (Xu et al. 2015,
+    section 4.2.1), so the decoder can learn how much to look at the source at each step.
 
     Teacher-forced `call` and one-token `step` use the same layers, so cached decoding equals
     the training graph. When nothing feeds back into the recurrence (no attention, or Luong
@@ -29,6 +31,8 @@ class RecurrentDecoder(RecurrentStack):
         attention: a `zoo.layers.Attention` layer, or None.
         attend_previous_state: bool, Bahdanau-style query (see above).
         input_feeding: bool, feed the previous attentional state back in (needs attention).
+        context_gate: bool, gate the context by a scalar of the previous state (needs
+            `attend_previous_state`).
         **kwargs: see `RecurrentStack` (cell, units, num_layers, residual, layer_norm,
             dropout).
 
@@ -56,6 +60,7 @@ class RecurrentDecoder(RecurrentStack):
         attention=None,
         attend_previous_state=False,
         input_feeding=False,
+        context_gate=False,
         **kwargs,
     ):
         super().__init__(cell, units, num_layers, **kwargs)
@@ -66,9 +71,19 @@ class RecurrentDecoder(RecurrentStack):
                 "`attend_previous_state` and `input_feeding` need an `attention` layer, "
                 "got attention=None."
             )
+        if context_gate and not attend_previous_state:
+            raise ValueError(
+                "`context_gate` gates the context of the previous state: it needs "
+                "`attend_previous_state=True`."
+            )
         self.attention = attention
         self.attend_previous_state = attend_previous_state
         self.input_feeding = input_feeding
+        self.context_gate = (
+            keras.layers.Dense(1, activation="sigmoid", name="context_gate")
+            if context_gate
+            else None
+        )
         self.rnn_layers = [
             CELLS[cell](units, return_sequences=True, return_state=True, name=f"{cell}_{i}")
             for i in range(num_layers)
@@ -106,6 +121,8 @@ class RecurrentDecoder(RecurrentStack):
         if self.attention is not None:
             self.attention.build((None, None, self.units), encoder_outputs_shape)
             self.attentional_projection.build((None, encoder_outputs_shape[-1] + self.units))
+        if self.context_gate is not None:
+            self.context_gate.build((None, self.units))
 
     def call(
         self,
@@ -168,6 +185,8 @@ class RecurrentDecoder(RecurrentStack):
                 previous_top_state[:, None], encoder_outputs, encoder_padding_mask, index
             )
             context, weights = context[:, 0], weights[:, 0]
+            if self.context_gate is not None:
+                context = self.context_gate(previous_top_state) * context
             x = ops.concatenate([x, context], axis=-1)
         if self.input_feeding:
             x = ops.concatenate([x, state["feed"]], axis=-1)
@@ -233,4 +252,5 @@ class RecurrentDecoder(RecurrentStack):
             "attention": keras.saving.serialize_keras_object(self.attention),
             "attend_previous_state": self.attend_previous_state,
             "input_feeding": self.input_feeding,
+            "context_gate": self.context_gate is not None,
         }

@@ -4,6 +4,7 @@ from zoo.models.hierarchical_attention import (
     HierarchicalAttentionBackbone,
     hierarchical_attention_classifier,
 )
+from zoo.models.image_captioner import ImageCaptionerBackbone, image_captioner
 from zoo.models.recurrent_translator import (
     RecurrentTranslatorBackbone,
     attention_translator,
@@ -15,11 +16,13 @@ from zoo.models.transformer import TransformerBackbone, transformer
 
 __all__ = [
     "HierarchicalAttentionBackbone",
+    "ImageCaptionerBackbone",
     "RecurrentTranslatorBackbone",
     "T5Backbone",
     "TransformerBackbone",
     "attention_translator",
     "hierarchical_attention_classifier",
+    "image_captioner",
     "lstm_translator",
     "t5",
     "t5_from_preset",

@@ -1,6 +1,7 @@
 """The uniform interface every family's model is used through."""
 
+from zoo.tasks.image_captioner import ImageCaptioner
 from zoo.tasks.seq2seq import Seq2Seq
 from zoo.tasks.text_classifier import TextClassifier
 
-__all__ = ["Seq2Seq", "TextClassifier"]
+__all__ = ["ImageCaptioner", "Seq2Seq", "TextClassifier"]

@@ -115,3 +115,42 @@ def as_label_list(labels, name):
     if len(kinds) > 1:
         raise TypeError(f"`{name}` mixes str and int labels; use one kind.")
     return result
+
+
+def as_caption_lists(captions, name):
+    """Returns the captions of each image as a list of lists of str.
+
+    `captions` is a list (or 1-D array) of str, one caption per image, or a list of lists
+    (tuples, arrays) of str, every reference caption of each image.
+
+    Raises:
+        TypeError: `captions` is not a list, or holds something else than str or lists of str.
+        ValueError: `captions`, or the captions of one image, is empty.
+    """
+    if isinstance(captions, np.ndarray) and captions.ndim == 1:
+        captions = captions.tolist()
+    if isinstance(captions, (str, bytes)) or not isinstance(captions, (list, tuple)):
+        raise TypeError(
+            f"`{name}` must be a list of captions (str), or of lists of captions, one entry "
+            f"per image; got {type(captions).__name__}: {preview(captions)}."
+        )
+    if not captions:
+        raise ValueError(f"`{name}` is empty: pass the captions of at least one image.")
+    lists = []
+    for i, image_captions in enumerate(captions):
+        if isinstance(image_captions, (str, bytes)):
+            lists.append([_as_str(image_captions, f"{name}[{i}]")])
+            continue
+        if isinstance(image_captions, np.ndarray):
+            image_captions = image_captions.tolist()
+        if not isinstance(image_captions, (list, tuple)):
+            raise TypeError(
+                f"`{name}[{i}]` must be a caption (str) or a list of captions, got "
+                f"{type(image_captions).__name__}: {preview(image_captions)}."
+            )
+        if not image_captions:
+            raise ValueError(f"`{name}[{i}]` is an empty list: give every image a caption.")
+        lists.append(
+            [_as_str(caption, f"{name}[{i}][{j}]") for j, caption in enumerate(image_captions)]
+        )
+    return lists

@@ -1,0 +1,236 @@
+"""Tests for zoo.image_captioner: each decoder learns the shapes captions, cached decoding
+equals teacher forcing, attention over the grid, the doubly stochastic penalty, export,
+saving, and clear errors."""
+
+import re
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from tests.test_case import serve_in_fresh_process, step_by_step_logits
+from zoo.layers import DoublyStochasticRegularization
+
+IMAGE_SIZE = 32
+TRAIN_IMAGES, TRAIN_CAPTIONS = zoo.datasets.shapes_captions(3000, seed=0, image_size=IMAGE_SIZE)
+TEST_IMAGES, TEST_CAPTIONS = zoo.datasets.shapes_captions(200, seed=1, image_size=IMAGE_SIZE)
+EPOCHS = {"show-and-tell": 8, "show-attend-tell": 8}
+
+
+def tiny_captioner(decoder, **options):
+    options = {
+        "image_size": IMAGE_SIZE,
+        "encoder_filters": (16, 32, 64),
+        "embedding_dim": 32,
+        "units": 128,
+        "learning_rate": 3e-3,
+        **options,
+    }
+    return zoo.image_captioner(TRAIN_IMAGES, TRAIN_CAPTIONS, decoder=decoder, **options)
+
+
+def png(images):
+    return [tf.io.encode_png(image).numpy() for image in images]
+
+
+def raises(error, message):
+    return pytest.raises(error, match=re.escape(message))
+
+
+@pytest.fixture(scope="module", params=["show-and-tell", "show-attend-tell"])
+def trained(request):
+    """(decoder, model, held-out captions): each decoder trained once."""
+    keras.utils.set_random_seed(0)
+    model = tiny_captioner(request.param)
+    start = time.perf_counter()
+    model.fit(TRAIN_IMAGES, TRAIN_CAPTIONS, epochs=EPOCHS[request.param], verbose=0)
+    predicted = model.predict(TEST_IMAGES, batch_size=100)
+    accuracy = np.mean([p == c for p, c in zip(predicted, TEST_CAPTIONS, strict=True)])
+    print(
+        f"\n{request.param}: {accuracy:.1%} exact on held-out images after "
+        f"{EPOCHS[request.param]} epochs, {time.perf_counter() - start:.0f} s"
+    )
+    return request.param, model, predicted
+
+
+# === Learning ===
+
+
+def test_each_decoder_learns_shapes_captions_on_held_out_images(trained):
+    _, _, predicted = trained
+    exact = np.mean([p == c for p, c in zip(predicted, TEST_CAPTIONS, strict=True)])
+    assert exact >= 0.95, [(p, c) for p, c in zip(predicted, TEST_CAPTIONS, strict=True) if p != c][
+        :5
+    ]
+
+
+def test_cached_step_logits_equal_teacher_forced_logits(trained):
+    _, model, _ = trained
+    x, _, _ = model.preprocess(TEST_IMAGES[:4], tf.constant(TEST_CAPTIONS[:4]))
+    teacher_forced = model.backbone(x, training=False).numpy()
+    np.testing.assert_allclose(step_by_step_logits(model.backbone, x), teacher_forced, atol=1e-5)
+
+
+def test_paths_bytes_and_pixels_give_the_same_captions(trained, tmp_path):
+    _, model, predicted = trained
+    encoded = png(TEST_IMAGES[:6])
+    paths = []
+    for i, content in enumerate(encoded):
+        paths.append(str(tmp_path / f"{i}.png"))
+        (tmp_path / f"{i}.png").write_bytes(content)
+    assert model.predict(encoded) == predicted[:6]
+    assert model.predict(paths) == predicted[:6]
+    assert model.predict(TEST_IMAGES[0]) == predicted[0]
+
+
+def test_evaluate_reports_loss_and_bleu_against_every_reference(trained):
+    _, model, predicted = trained
+    references = [[caption, "a picture of shapes"] for caption in TEST_CAPTIONS[:50]]
+    metrics = model.evaluate(TEST_IMAGES[:50], references, verbose=0)
+    assert set(metrics) >= {"loss", "token_accuracy", "bleu_1", "bleu_2", "bleu_3", "bleu_4"}
+    assert metrics["bleu_4"] > 90 and metrics["token_accuracy"] > 0.9
+    assert metrics["bleu_1"] >= metrics["bleu_2"] >= metrics["bleu_3"] >= metrics["bleu_4"]
+
+
+# === Attention ===
+
+
+def test_attention_rows_sum_to_one_over_the_grid_and_plot(trained):
+    decoder, model, predicted = trained
+    if decoder == "show-and-tell":
+        with raises(ValueError, "`return_attention=True` needs a model with attention"):
+            model.predict(TEST_IMAGES[:1], return_attention=True)
+        return
+    captions, attention = model.predict(TEST_IMAGES[:3], return_attention=True)
+    assert captions == predicted[:3]
+    for caption, one in zip(captions, attention, strict=True):
+        assert one["caption"] == [*caption.split(), "[END]"]
+        assert one["weights"].shape == (len(one["caption"]), *model.backbone.grid_shape)
+        np.testing.assert_allclose(one["weights"].sum(axis=(1, 2)), 1.0, atol=1e-5)
+    figure = zoo.plot_caption_attention(TEST_IMAGES[0], **attention[0])
+    titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    assert titles == attention[0]["caption"]
+
+
+def test_doubly_stochastic_penalty_equals_numpy():
+    rng = np.random.default_rng(0)
+    weights = rng.random((3, 5, 6)).astype("float32")
+    weights /= weights.sum(-1, keepdims=True)
+    mask = np.arange(5)[None] < np.array([[5], [3], [1]])
+    layer = DoublyStochasticRegularization(0.7)
+    inputs = rng.random((3, 5, 2)).astype("float32")
+    np.testing.assert_array_equal(layer(inputs, weights, mask).numpy(), inputs)
+    coverage = (weights * mask[:, :, None]).sum(1)
+    expected = 0.7 * ((1 - coverage) ** 2).sum(-1).mean()
+    np.testing.assert_allclose(float(layer.losses[-1]), expected, rtol=1e-6)
+
+
+# === Export and saving ===
+
+
+def test_export_of_encoded_bytes_reloads_without_zoo_and_equals_predict(trained, tmp_path):
+    _, model, predicted = trained
+    model.export(tmp_path / "export")
+    served = serve_in_fresh_process(tmp_path / "export", png(TEST_IMAGES[:8]))
+    assert served["outputs"] == (predicted[:8], "string")
+    _, scores = model.predict(TEST_IMAGES[:8], return_scores=True)
+    np.testing.assert_allclose(served["scores"][0], scores, atol=1e-5)
+
+
+def test_keras_file_round_trip_predicts_identically(trained, tmp_path):
+    _, model, predicted = trained
+    model.save(tmp_path / "captioner.keras")
+    loaded = zoo.load(tmp_path / "captioner.keras")
+    assert isinstance(loaded, zoo.ImageCaptioner)
+    assert loaded.predict(TEST_IMAGES[:8]) == predicted[:8]
+
+
+# === Captions, encoders and bad input ===
+
+
+def test_several_captions_per_image_are_one_example_each():
+    model = tiny_captioner("show-and-tell")
+    images, targets = model.check_pairs(
+        TRAIN_IMAGES[:2], [["first", "second"], "third"], "images", "captions"
+    )
+    assert targets == ["first", "second", "third"]
+    np.testing.assert_array_equal(images.numpy(), TRAIN_IMAGES[[0, 0, 1]])
+
+
+def test_keras_applications_encoder_builds_without_download_and_loads_local_weights(tmp_path):
+    model = tiny_captioner("show-attend-tell", encoder="mobilenet", encoder_alpha=0.25)
+    assert model.image_preprocessor.normalization == "tf"
+    assert isinstance(model.predict(TEST_IMAGES[0]), str)
+    path = str(tmp_path / "mobilenet.weights.h5")
+    model.backbone.image_encoder.save_weights(path)
+    loaded = tiny_captioner(
+        "show-attend-tell", encoder="mobilenet", encoder_alpha=0.25, encoder_weights=path
+    )
+    for expected, actual in zip(
+        model.backbone.image_encoder.weights, loaded.backbone.image_encoder.weights, strict=True
+    ):
+        np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+    with raises(ValueError, "would download the weights, and zoo downloads nothing"):
+        tiny_captioner("show-attend-tell", encoder="mobilenet", encoder_weights="imagenet")
+
+
+BAD_INPUTS = [
+    (
+        "float images",
+        lambda model: model.fit(TRAIN_IMAGES[:4] / 255.0, TRAIN_CAPTIONS[:4]),
+        TypeError,
+        "`x` must hold uint8 pixel values",
+    ),
+    (
+        "mismatched lengths",
+        lambda model: model.fit(TRAIN_IMAGES[:4], TRAIN_CAPTIONS[:3]),
+        ValueError,
+        "`x` and `y` must have the same length (one entry of captions per image), got 4",
+    ),
+    (
+        "empty caption list",
+        lambda model: model.fit(TRAIN_IMAGES[:2], [["a red circle"], []]),
+        ValueError,
+        "`y[1]` is an empty list",
+    ),
+    (
+        "non-string caption",
+        lambda model: model.fit(TRAIN_IMAGES[:2], ["a red circle", 3]),
+        TypeError,
+        "`y[1]` must be a caption (str) or a list of captions",
+    ),
+    (
+        "images of the wrong rank",
+        lambda model: model.predict(TRAIN_IMAGES[0, :, :, 0]),
+        ValueError,
+        "`x` must be one image [height, width, channels] or a batch",
+    ),
+    (
+        "unknown decoder",
+        lambda model: tiny_captioner("show-and-look"),
+        ValueError,
+        "`decoder` must be one of ('show-and-tell', 'show-attend-tell')",
+    ),
+    (
+        "unknown encoder",
+        lambda model: tiny_captioner("show-and-tell", encoder="vgg99"),
+        ValueError,
+        "`encoder` must be one of",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def untrained():
+    return tiny_captioner("show-and-tell")
+
+
+@pytest.mark.parametrize(
+    "call, error, message", [case[1:] for case in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+def test_bad_input_raises_clear_errors_at_the_public_verb(untrained, call, error, message):
+    with raises(error, message):
+        call(untrained)

@@ -1,0 +1,320 @@
+"""Image captioners: Show and Tell (Vinyals et al. 2015) and Show, Attend and Tell
+(Xu et al. 2015) over a convolutional image encoder."""
+
+import keras
+from keras import ops
+
+from zoo.layers.bahdanau_attention import BahdanauAttention
+from zoo.layers.doubly_stochastic_regularization import DoublyStochasticRegularization
+from zoo.layers.recurrent_decoder import RecurrentDecoder
+from zoo.models.inputs import captioning_inputs
+from zoo.models.recurrent_decoding import RecurrentDecoding
+from zoo.tasks.image_captioner import ImageCaptioner
+from zoo.tasks.inputs import as_caption_lists
+from zoo.text import TextVectorizer
+from zoo.vision.image_encoders import encoder_normalization, image_encoder
+from zoo.vision.images import ImagePreprocessor
+
+DECODERS = ("show-and-tell", "show-attend-tell")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ImageCaptionerBackbone(RecurrentDecoding):
+    """A convolutional image encoder and an LSTM caption decoder.
+
+    The encoder turns preprocessed images into a grid of feature vectors, flattened to
+    [batch, grid_height * grid_width, channels]. The decoder is one of:
+    - "show-and-tell" (Vinyals et al. 2015): an image embedding is the LSTM's first input,
+      before the start token; the words never see the image again. The embedding is a dense
+      layer over the whole flattened grid (the CNN's fully connected top in the paper), so it
+      keeps where things are, which a mean over the grid would lose.
+    - "show-attend-tell" (Xu et al. 2015, soft attention): the LSTM state starts from two
+      tanh layers over the mean feature vector, and every step reads an additive (Bahdanau)
+      attention-weighted sum of the grid's feature vectors, computed from the previous state
+      and scaled by a gating scalar sigmoid(w . h_{t-1}). The doubly stochastic penalty
+      (`zoo.layers.DoublyStochasticRegularization`, weight `attention_regularization`)
+      is added to the training loss.
+
+    The functional graph is the teacher-forced training graph: it maps `images` (float,
+    preprocessed by the task's `zoo.vision.ImagePreprocessor`), `decoder_token_ids` and
+    `decoder_padding_mask` to next-token logits. `encode(images, None, max_length)` and
+    `step` run the same layers one token at a time for the samplers in `zoo.decoding`.
+
+    Args:
+        vocabulary_size: int, size of the caption vocabulary.
+        image_shape: (height, width, 3), the size of the preprocessed images.
+        decoder: one of `DECODERS`.
+        encoder: one of `zoo.vision.ENCODERS`: "small-cnn" or a keras.applications name.
+        encoder_filters: list of ints, the small CNN's channels per block.
+        encoder_alpha: float, the width multiplier of the MobileNet encoders.
+        encoder_weights: None or the path of a local weights file for a keras.applications
+            encoder, loaded when the backbone is built (and not kept in its config: a saved
+            model holds all its weights).
+        trainable_encoder: bool, whether training updates the encoder.
+        embedding_dim: int, size of the word (and show-and-tell image) embeddings.
+        units: int, size of the LSTM state.
+        attention_units: int, hidden size of the attention scoring network; defaults to
+            `units`.
+        dropout: float, dropout on embeddings and decoder outputs.
+        attention_regularization: float >= 0, the weight of the doubly stochastic penalty
+            (show-attend-tell only; 0 turns it off).
+
+    Example:
+    >>> backbone = zoo.models.ImageCaptionerBackbone(1000, image_shape=(64, 64, 3))
+    >>> logits = backbone({"images": ..., "decoder_token_ids": ...,
+    ...                    "decoder_padding_mask": ...})
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        image_shape=(224, 224, 3),
+        decoder="show-attend-tell",
+        encoder="small-cnn",
+        encoder_filters=(32, 64, 128),
+        encoder_alpha=1.0,
+        encoder_weights=None,
+        trainable_encoder=True,
+        embedding_dim=256,
+        units=512,
+        attention_units=None,
+        dropout=0.0,
+        attention_regularization=1.0,
+        **kwargs,
+    ):
+        if decoder not in DECODERS:
+            raise ValueError(f"`decoder` must be one of {DECODERS}, got {decoder!r}.")
+        # === Config ===
+        self.vocabulary_size = vocabulary_size
+        self.image_shape = tuple(image_shape)
+        self.decoder_name = decoder
+        self.encoder_name = encoder
+        self.encoder_filters = list(encoder_filters)
+        self.encoder_alpha = encoder_alpha
+        self.trainable_encoder = trainable_encoder
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.attention_units = attention_units
+        self.dropout = dropout
+        self.attention_regularization = attention_regularization
+
+        # === Layers ===
+        self.image_encoder = image_encoder(
+            encoder, self.image_shape, encoder_filters, encoder_weights, encoder_alpha
+        )
+        self.image_encoder.trainable = trainable_encoder
+        grid = self.image_encoder.compute_output_shape((None, *self.image_shape))
+        self.grid_shape = tuple(grid[1:3])
+        self.grid_flatten = keras.layers.Reshape((-1, grid[-1]), name="grid_flatten")
+        self.decoder_embedding = keras.layers.Embedding(
+            vocabulary_size, embedding_dim, name="decoder_embedding"
+        )
+        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        if self.has_attention:
+            self.initial_hidden = keras.layers.Dense(units, "tanh", name="initial_hidden")
+            self.initial_memory = keras.layers.Dense(units, "tanh", name="initial_memory")
+            self.decoder = RecurrentDecoder(
+                "lstm",
+                units,
+                attention=BahdanauAttention(attention_units or units),
+                attend_previous_state=True,
+                context_gate=True,
+                dropout=dropout,
+                name="decoder",
+            )
+            self.regularization = (
+                DoublyStochasticRegularization(attention_regularization, name="regularization")
+                if attention_regularization
+                else None
+            )
+        else:
+            self.image_embedding = keras.layers.Dense(embedding_dim, name="image_embedding")
+            self.decoder = RecurrentDecoder("lstm", units, dropout=dropout, name="decoder")
+        self.output_projection = keras.layers.Dense(vocabulary_size, name="output_projection")
+
+        # === Functional Model ===
+        inputs = captioning_inputs(self.image_shape)
+        features = self._image_features(inputs["images"])
+        embedded = self.embedding_dropout(self.decoder_embedding(inputs["decoder_token_ids"]))
+        padding_mask = inputs["decoder_padding_mask"]
+        if self.has_attention:
+            outputs, weights = self.decoder(
+                embedded,
+                self._initial_states(features),
+                features,
+                None,
+                padding_mask=padding_mask,
+                return_attention=True,
+            )
+            if self.regularization is not None:
+                outputs = self.regularization(outputs, weights, padding_mask)
+        else:
+            # The image is the first input, from a zero state; its output predicts nothing.
+            image_step = ops.expand_dims(self._image_embedding(features), 1)
+            outputs = self.decoder(
+                ops.concatenate([image_step, embedded], axis=1),
+                [None],
+                padding_mask=ops.concatenate(
+                    [ops.ones_like(padding_mask[:, :1]), padding_mask], axis=1
+                ),
+            )[:, 1:]
+        logits = self.output_projection(outputs)
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+
+    def _image_features(self, images, training=None):
+        """float images -> the flattened feature grid [batch, grid cells, channels]."""
+        return self.grid_flatten(self.image_encoder(images, training=training))
+
+    def _initial_states(self, features):
+        """Xu et al.: the LSTM's first state from the mean of the grid's feature vectors."""
+        pooled = ops.mean(features, axis=1)
+        return [[self.initial_hidden(pooled), self.initial_memory(pooled)]]
+
+    def _image_embedding(self, features):
+        flat = ops.reshape(features, (-1, features.shape[1] * features.shape[2]))
+        return self.image_embedding(flat)
+
+    # === Decode functions ===
+    def encode(self, images, padding_mask, max_length, return_attention=False):
+        """Runs the image encoder; returns the decoder's initial cache for `max_length` steps.
+
+        Args:
+            images: float [batch, *image_shape], preprocessed.
+            padding_mask: None: every grid cell is attended to. (The argument keeps one
+                `encode(source, padding_mask, ...)` contract for every backbone.)
+            max_length: int, the steps the cache is for.
+            return_attention: bool, whether the cache also holds a zeroed
+                "attention_weights" buffer [batch, grid cells, max_length] that `step` fills.
+        """
+        features = self._image_features(images, training=False)
+        if self.has_attention:
+            state = self.decoder.initial_state(self._initial_states(features))
+            cache = {"decoder_state": state, "encoder_outputs": features}
+        else:
+            zeros = ops.zeros((ops.shape(images)[0], self.units))
+            _, state, _ = self.decoder.step(
+                self._image_embedding(features), self.decoder.initial_state([[zeros, zeros]])
+            )
+            cache = {"decoder_state": state}
+        if return_attention:
+            if not self.has_attention:
+                raise ValueError("Show-and-tell has no attention weights to return.")
+            shape = ops.shape(features)
+            cache["attention_weights"] = ops.zeros((shape[0], shape[1], max_length))
+        return cache
+
+    @property
+    def has_attention(self):
+        """Whether the decoder attends to the feature grid (and can return its weights)."""
+        return self.decoder_name != "show-and-tell"
+
+    def get_config(self):
+        return {
+            "vocabulary_size": self.vocabulary_size,
+            "image_shape": list(self.image_shape),
+            "decoder": self.decoder_name,
+            "encoder": self.encoder_name,
+            "encoder_filters": self.encoder_filters,
+            "encoder_alpha": self.encoder_alpha,
+            "trainable_encoder": self.trainable_encoder,
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "attention_units": self.attention_units,
+            "dropout": self.dropout,
+            "attention_regularization": self.attention_regularization,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def image_captioner(
+    images=None,
+    captions=None,
+    *,
+    decoder="show-attend-tell",
+    encoder="small-cnn",
+    image_size=224,
+    caption_vectorizer=None,
+    vocabulary_size=5000,
+    tokenizer_level="word",
+    lowercase=True,
+    sequence_length=32,
+    encoder_filters=(32, 64, 128),
+    encoder_alpha=1.0,
+    encoder_weights=None,
+    trainable_encoder=True,
+    embedding_dim=256,
+    units=512,
+    attention_units=None,
+    dropout=0.0,
+    attention_regularization=1.0,
+    learning_rate=1e-3,
+    sampler="greedy",
+):
+    """Builds a compiled image captioner; its caption vocabulary is learned from `captions`.
+
+    Nothing is downloaded: keras.applications encoders start from random weights or from a
+    local `encoder_weights` file. See `ImageCaptionerBackbone` for the architecture.
+
+    Args:
+        images: the training images (any form `zoo.vision.as_image_batch` takes); only their
+            count is checked against `captions` here.
+        captions: list of str (one caption per image) or of lists of str (several).
+        decoder: "show-attend-tell" (default) or "show-and-tell".
+        encoder: "small-cnn" or a keras.applications name ("mobilenet", "mobilenet_v2",
+            "efficientnet_b0", "resnet50"), whose input normalisation the preprocessor uses.
+        image_size: int or (height, width), the size images are resized to in the graph.
+        caption_vectorizer: a ready `zoo.text.TextVectorizer`, instead of learning one.
+        vocabulary_size: int, most tokens in the learned vocabulary.
+        tokenizer_level: "word" (default), "subword" or "character".
+        lowercase: bool, whether captions are lower-cased.
+        sequence_length: int, most tokens per caption (start and end included).
+        learning_rate: float, Adam's learning rate (gradients clipped to norm 1).
+        sampler: default decoding strategy ("greedy", "beam", "random" or a Sampler).
+        **others: see `ImageCaptionerBackbone`.
+
+    Returns:
+        A compiled `zoo.tasks.ImageCaptioner`.
+
+    Example:
+    >>> images, captions = zoo.datasets.shapes_captions(2000, seed=0, image_size=32)
+    >>> model = zoo.image_captioner(images, captions, image_size=32, units=128)
+    >>> model.fit(images, captions, epochs=10)
+    >>> model.predict(images[:2])  # -> ["a red circle above a blue square", ...]
+    """
+    preprocessor = ImagePreprocessor(image_size, normalization=encoder_normalization(encoder))
+    if caption_vectorizer is None:
+        references = as_caption_lists(captions, "captions")
+        if images is not None and hasattr(images, "__len__") and len(images) != len(references):
+            raise ValueError(
+                f"`images` and `captions` must have the same length, got {len(images)} and "
+                f"{len(references)}."
+            )
+        caption_vectorizer = TextVectorizer.from_corpus(
+            [caption for image_captions in references for caption in image_captions],
+            vocabulary_size,
+            tokenizer_level,
+            lowercase,
+            sequence_length,
+        )
+    backbone = ImageCaptionerBackbone(
+        caption_vectorizer.vocabulary_size,
+        image_shape=preprocessor.image_shape,
+        decoder=decoder,
+        encoder=encoder,
+        encoder_filters=encoder_filters,
+        encoder_alpha=encoder_alpha,
+        encoder_weights=encoder_weights,
+        trainable_encoder=trainable_encoder,
+        embedding_dim=embedding_dim,
+        units=units,
+        attention_units=attention_units,
+        dropout=dropout,
+        attention_regularization=attention_regularization,
+    )
+    model = ImageCaptioner(backbone, preprocessor, caption_vectorizer)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), sampler=sampler)
+    return model

@@ -1,0 +1,135 @@
+"""ImageCaptioner: Seq2Seq's verbs with images as the sources."""
+
+import keras
+import tensorflow as tf
+
+from zoo.metrics import caption_bleu
+from zoo.tasks.inputs import as_caption_lists
+from zoo.tasks.seq2seq import Seq2Seq, written_tokens
+from zoo.vision.images import as_image_batch
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ImageCaptioner(Seq2Seq):
+    """An image captioner that takes images and returns caption strings.
+
+    It is a `Seq2Seq` whose sources are images: `fit`, `predict`, `evaluate`, `save` and
+    `export` work as there, and only the source side differs. Images go in as uint8 arrays,
+    file paths or encoded JPEG/PNG bytes (`zoo.vision.as_image_batch`); an
+    `zoo.vision.ImagePreprocessor` decodes, resizes and normalises them inside the graph,
+    batch by batch, where a translator's source vectorizer tokenizes.
+
+    - `fit(images, captions)`: `captions` holds one str per image, or a list of str per image,
+      each (image, caption) pair one training example. `x` may also be a tf.data.Dataset of
+      (encoded image bytes, caption) string pairs.
+    - `predict(images)` returns captions; with `return_attention=True` (show-attend-tell) also,
+      per image, {"caption": the tokens written, "weights": float array
+      (len(caption), grid_height, grid_width)} for `zoo.plot_caption_attention`.
+    - `evaluate(images, captions)` returns "loss" (with the model's added losses, e.g. the
+      doubly stochastic penalty), "token_accuracy" and "bleu_1" to "bleu_4" against all
+      reference captions of each image.
+    - `export(path)`: `serving_default` takes `inputs`: tf.string [batch] of encoded JPEG/PNG
+      bytes and returns `outputs` (captions) and `scores`.
+
+    Args:
+        backbone: a keras.Model over the inputs "images", "decoder_token_ids" and
+            "decoder_padding_mask", with `encode(images, None, max_length, return_attention)`,
+            `step`, `has_attention` and `grid_shape`, e.g. `zoo.models.ImageCaptionerBackbone`.
+        image_preprocessor: the `zoo.vision.ImagePreprocessor` whose output the backbone reads.
+        target_vectorizer: the `zoo.text.TextVectorizer` of the captions.
+
+    Example:
+    >>> images, captions = zoo.datasets.shapes_captions(2000, seed=0, image_size=32)
+    >>> model = zoo.image_captioner(images, captions, image_size=32, units=128)
+    >>> model.fit(images, captions, epochs=10)
+    >>> model.predict(images[:2])
+    >>> captions, attention = model.predict(images[:1], return_attention=True)
+    >>> zoo.plot_caption_attention(images[0], **attention[0])
+    >>> model.export("saved_models/captioner/1")
+    """
+
+    # Traced once per input kind: uint8 pixels in `predict`, tf.string [None] for export.
+    generator_input_signature = None
+
+    def __init__(self, backbone, image_preprocessor, target_vectorizer, **kwargs):
+        super().__init__(backbone, None, target_vectorizer, **kwargs)
+        self.image_preprocessor = image_preprocessor
+
+    # === Sources ===
+    def check_sources(self, x, name="x"):
+        return as_image_batch(x, name)
+
+    def check_pairs(self, x, y, x_name="x", y_name="y"):
+        """Checks images and their captions; returns one (image, caption) pair per caption."""
+        images, _ = as_image_batch(x, x_name)
+        references = self._check_references(images, y, x_name, y_name)
+        image_index = [i for i, captions in enumerate(references) for _ in captions]
+        targets = [caption for captions in references for caption in captions]
+        return tf.gather(images, image_index), targets
+
+    def tokenize_sources(self, sources):
+        # Images stay as given (uint8 or encoded bytes, compact) until their batch is read.
+        return sources
+
+    def encoder_inputs(self, source_tokens):
+        return {"images": self.image_preprocessor(source_tokens)}
+
+    def generation_inputs(self, sources):
+        return self.image_preprocessor(sources), None
+
+    def source_labels(self, source):
+        # The attention columns are the grid cells, in row-major order.
+        return {}
+
+    def attention_maps(self, result):
+        grid_height, grid_width = self.backbone.grid_shape
+        end, pad = self.target_vectorizer.end_token, self.target_vectorizer.pad_token
+        maps = []
+        for weights, output_tokens in zip(
+            result["attention"], result["output_tokens"], strict=True
+        ):
+            caption = written_tokens(output_tokens, end, pad)
+            weights = weights[: len(caption)].reshape(len(caption), grid_height, grid_width)
+            maps.append({"caption": caption, "weights": weights})
+        return maps
+
+    def generation_metrics(self, outputs, references):
+        return caption_bleu(outputs, references)
+
+    @property
+    def vectorizers(self):
+        return {self.target_vectorizer}
+
+    def _evaluation_pairs(self, x, y):
+        if isinstance(x, tf.data.Dataset):
+            raise TypeError(
+                "`evaluate` takes images and their captions (lists), not a tf.data.Dataset."
+            )
+        images, _ = as_image_batch(x, "x")
+        return x, self._check_references(images, y, "x", "y")
+
+    @staticmethod
+    def _check_references(images, captions, x_name, y_name):
+        references = as_caption_lists(captions, y_name)
+        if len(references) != images.shape[0]:
+            raise ValueError(
+                f"`{x_name}` and `{y_name}` must have the same length (one entry of captions "
+                f"per image), got {images.shape[0]} images and {len(references)} entries."
+            )
+        return references
+
+    # === Serialization ===
+    def get_config(self):
+        return {
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "image_preprocessor": keras.saving.serialize_keras_object(self.image_preprocessor),
+            "target_vectorizer": keras.saving.serialize_keras_object(self.target_vectorizer),
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("backbone", "image_preprocessor", "target_vectorizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
