@@ -1,6 +1,6 @@
 """Named configurations: a name -> a builder and the options that define it."""
 
-from zoo.models import attention_translator, lstm_translator, t5, transformer
+from zoo.models import attention_translator, image_captioner, lstm_translator, t5, transformer
 
 # The attention models share lstm-small's sizes, so figures compare the mechanism alone.
 SMALL = {"embedding_dim": 128, "units": 256}
@@ -31,11 +31,19 @@ CATALOG = {
         t5,
         {"hidden_dim": 512, "num_layers": 6, "num_heads": 8, "intermediate_dim": 2048},
     ),
+    # Vinyals et al. (2015): the image embedding is the LSTM's first input.
+    "captioner-show-and-tell": (image_captioner, {"decoder": "show-and-tell"}),
+    # Xu et al. (2015): soft attention over the feature grid, gated, with the doubly
+    # stochastic penalty of weight 1.
+    "captioner-show-attend-tell": (image_captioner, {"decoder": "show-attend-tell"}),
 }
 
 
 def build(name, source_texts=None, target_texts=None, **overrides):
     """Builds the named configuration; keyword arguments override its options.
+
+    `source_texts` and `target_texts` are what the builder takes first: for a captioner,
+    the images and their captions.
 
     Example:
     >>> model = zoo.build("lstm-sutskever", sources, targets, units=256)
