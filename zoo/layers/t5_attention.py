@@ -14,12 +14,14 @@ class T5Attention(keras.layers.Layer):
     bias, see `zoo.layers.RelativePositionBias`) is added to the scores before the masked
     softmax, which runs in float32 whatever the compute dtype.
 
-    Cached decoding: with `cache` [batch, 2, cache_length, num_heads, key_value_dim] and
-    `cache_index`, the keys and values of `value` are written into the cache at that index
-    (`keras.ops.slice_update`, as `keras_hub.layers.CachedMultiHeadAttention` does) and the
-    query attends over the whole cache, so shapes stay static under XLA; with `cache` alone,
-    the cache holds precomputed keys and values (`key_value(encoder_outputs)`, for
-    cross-attention) and `value` goes unread.
+    Cached decoding: with `cache`, a pair `(keys, values)` of [batch, cache_length,
+    num_heads, key_value_dim], and `cache_index`, the keys and values of `value` are written
+    into the cache at that index (`keras.ops.slice_update`) and the query attends over the
+    whole cache, so shapes stay static under XLA; with `cache` alone, the cache holds
+    precomputed keys and values (`key_value(encoder_outputs)`, for cross-attention) and
+    `value` goes unread. Keys and values stay two tensors, unlike
+    `keras_hub.layers.CachedMultiHeadAttention`'s one stacked cache, which every step splits
+    and stacks back whole (1.67x slower in `bench/kv_cache.py`).
 
     Args:
         num_heads: int, attention heads.
@@ -35,7 +37,7 @@ class T5Attention(keras.layers.Layer):
             scores; None for none (T5's cross-attention).
         attention_mask: bool [batch, query_length, key_length] (or broadcastable), True where
             a query may attend to a key.
-        cache: None, or the key/value cache described above.
+        cache: None, or the `(keys, values)` cache described above.
         cache_index: int32 scalar, where to write `value`'s keys and values into `cache`.
         training: bool, whether dropout is active.
 
@@ -89,11 +91,12 @@ class T5Attention(keras.layers.Layer):
         return ops.reshape(x, (shape[0], shape[1], self.num_heads, self.key_value_dim))
 
     def key_value(self, value):
-        """The keys and values of `value` [batch, length, value_dim], stacked:
-        [batch, 2, length, num_heads, key_value_dim], the layout of `cache`."""
-        keys = self._split_heads(self.key_dense(value))
-        values = self._split_heads(self.value_dense(value))
-        return ops.stack((keys, values), axis=1)
+        """The keys and values of `value` [batch, length, value_dim]: a pair of
+        [batch, length, num_heads, key_value_dim], the layout of `cache`."""
+        return (
+            self._split_heads(self.key_dense(value)),
+            self._split_heads(self.value_dense(value)),
+        )
 
     def call(
         self,
@@ -110,14 +113,17 @@ class T5Attention(keras.layers.Layer):
         if cache is None:
             if cache_index is not None:
                 raise ValueError("`cache_index` needs a `cache`, got cache=None.")
-            key_value = self.key_value(value)
+            keys, values = self.key_value(value)
         elif cache_index is None:
-            key_value = cache
+            keys, values = cache
         else:
-            key_value = ops.slice_update(cache, (0, 0, cache_index, 0, 0), self.key_value(value))
-            cache = key_value
+            start = (0, cache_index, 0, 0)
+            keys, values = (
+                ops.slice_update(cached, start, update)
+                for cached, update in zip(cache, self.key_value(value), strict=True)
+            )
+            cache = (keys, values)
         queries = self._split_heads(self.query_dense(query))
-        keys, values = key_value[:, 0], key_value[:, 1]
 
         scores = ops.cast(ops.einsum("bqhd,bkhd->bhqk", queries, keys), "float32")
         if position_bias is not None:

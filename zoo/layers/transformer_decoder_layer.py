@@ -16,8 +16,9 @@ class TransformerDecoderLayer(keras.layers.Layer):
 
     Cached decoding: `cross_attention_cache(encoder_outputs)` projects the encoder outputs to
     keys and values once per source; each step then feeds one token with a fixed-size
-    self-attention cache [batch, 2, max_length, num_heads, head_dim] that the step writes at
-    `cache_index`, so the decoding loop keeps static shapes and compiles under XLA.
+    self-attention cache, keys and values [batch, max_length, num_heads, head_dim] each, that
+    the step writes at `cache_index`, so the decoding loop keeps static shapes and compiles
+    under XLA (see `cached_attention`).
 
     Args:
         num_heads: int, attention heads; must divide the hidden size.
@@ -119,17 +120,11 @@ class TransformerDecoderLayer(keras.layers.Layer):
 
     def cross_attention_cache(self, encoder_outputs):
         """The encoder outputs projected to this layer's cross-attention keys and values,
-        [batch, 2, source_length, num_heads, head_dim], computed once per source."""
-        shape = ops.shape(encoder_outputs)
-        empty = ops.zeros(
-            (shape[0], 2, shape[1], self.num_heads, self.head_dim), self.compute_dtype
+        [batch, source_length, num_heads, head_dim] each, computed once per source."""
+        return (
+            self.cross_attention._key_dense(encoder_outputs),
+            self.cross_attention._value_dense(encoder_outputs),
         )
-        # Index 0 asks the attention to fill the whole cache from `encoder_outputs`; the
-        # one-position query it also answers is discarded.
-        _, cache = self.cross_attention(
-            encoder_outputs[:, :1], encoder_outputs, cache=empty, cache_update_index=0
-        )
-        return cache
 
     def call(
         self,
@@ -150,12 +145,8 @@ class TransformerDecoderLayer(keras.layers.Layer):
             x, padding_mask, self_attention_cache, cache_index
         )
         if cached:
-            x, self_attention_cache = self.self_attention(
-                x,
-                x,
-                attention_mask=self_attention_mask,
-                cache=self_attention_cache,
-                cache_update_index=cache_index,
+            x, _, self_attention_cache = cached_attention(
+                self.self_attention, x, self_attention_cache, cache_index, self_attention_mask
             )
         else:
             x = self.self_attention(x, x, attention_mask=self_attention_mask, training=training)
@@ -166,13 +157,12 @@ class TransformerDecoderLayer(keras.layers.Layer):
         if encoder_padding_mask is not None:
             cross_attention_mask = ops.expand_dims(encoder_padding_mask, 1)
         if cached:
-            # The keys and values come from the cache; the `value` argument goes unread.
-            x, scores, _ = self.cross_attention(
+            x, scores, _ = cached_attention(
+                self.cross_attention,
                 x,
-                x,
+                cross_attention_cache,
                 attention_mask=cross_attention_mask,
-                cache=cross_attention_cache,
-                return_attention_scores=True,
+                return_weights=True,
             )
         else:
             x, scores = self.cross_attention(
@@ -216,6 +206,47 @@ class TransformerDecoderLayer(keras.layers.Layer):
         return config
 
 
+def cached_attention(
+    attention, query, cache, cache_index=None, attention_mask=None, return_weights=False
+):
+    """A `keras_hub.layers.CachedMultiHeadAttention` over a `(keys, values)` cache, at inference.
+
+    That layer keeps keys and values stacked in one cache [batch, 2, length, heads, head_dim],
+    which every step splits and stacks back whole; two caches, each written at the step's
+    index, measured 1.67x faster over a decoding loop (`bench/kv_cache.py`). This computes
+    what the layer's `call` computes, from the same projections and `_compute_attention`.
+
+    Args:
+        attention: the `CachedMultiHeadAttention` (any `keras.layers.MultiHeadAttention`).
+        query: [batch, query_length, hidden_dim].
+        cache: `(keys, values)`, each [batch, cache_length, heads, head_dim].
+        cache_index: None to attend over the cache as it is (cross-attention), or the index
+            at which `query`'s own keys and values are written first (self-attention).
+        attention_mask: bool [batch, query_length, cache_length] or broadcastable.
+        return_weights: bool, whether to compute the attention weights (without them, Keras
+            may take its fused dot-product attention).
+
+    Returns:
+        `(outputs, weights, cache)`: [batch, query_length, hidden_dim], the attention weights
+        [batch, heads, query_length, cache_length] (None unless `return_weights`) and the
+        (updated) cache.
+    """
+    if cache_index is not None:
+        start = (0, cache_index, 0, 0)
+        keys, values = cache
+        cache = (
+            ops.slice_update(keys, start, attention._key_dense(query)),
+            ops.slice_update(values, start, attention._value_dense(query)),
+        )
+    outputs, weights = attention._compute_attention(
+        attention._query_dense(query),
+        *cache,
+        attention_mask=attention_mask,
+        return_attention_scores=return_weights,
+    )
+    return attention._output_dense(outputs), weights, cache
+
+
 def causal_attention_mask(x, padding_mask, cache, cache_index):
     """Which positions each query may attend to: [batch, queries, keys] (or broadcastable).
 
@@ -223,7 +254,7 @@ def causal_attention_mask(x, padding_mask, cache, cache_index):
     written so far, up to and including `cache_index`.
     """
     if cache is not None:
-        positions = ops.arange(ops.shape(cache)[2])
+        positions = ops.arange(ops.shape(cache[0])[1])
         return ops.reshape(positions <= cache_index, (1, 1, -1))
     length = ops.shape(x)[1]
     positions = ops.arange(length)

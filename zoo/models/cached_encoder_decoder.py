@@ -59,19 +59,20 @@ class CachedEncoderDecoder(keras.Model):
         """Runs the encoder; returns the decoder's initial cache for `max_length` steps.
 
         The cache holds each decoder layer's cross-attention keys and values, computed here
-        once, and its zeroed self-attention cache [batch, 2, max_length, heads, head_dim].
+        once, and its zeroed self-attention cache: keys and values, [batch, max_length,
+        heads, head_dim] each.
         With `return_attention`, also a zeroed "attention_weights" buffer
         [batch, source_length, max_length] that `step` fills column by column.
         """
         encoder_outputs = self._run_encoder(encoder_token_ids, encoder_padding_mask, training=False)
         batch_size, source_length = ops.shape(encoder_token_ids)[0], ops.shape(encoder_token_ids)[1]
-        empty_self_attention = ops.zeros(
-            (batch_size, 2, max_length, self.num_heads, self.decoder_layers[0].head_dim),
+        empty = ops.zeros(
+            (batch_size, max_length, self.num_heads, self.decoder_layers[0].head_dim),
             self.compute_dtype,
         )
         cache = {
             "encoder_padding_mask": encoder_padding_mask,
-            "self_attention": [empty_self_attention] * len(self.decoder_layers),
+            "self_attention": [(empty, empty)] * len(self.decoder_layers),
             "cross_attention": [
                 layer.cross_attention_cache(encoder_outputs) for layer in self.decoder_layers
             ],
@@ -82,7 +83,7 @@ class CachedEncoderDecoder(keras.Model):
 
     def step(self, token_ids, cache, index):
         """Feeds one token [batch] at position `index`; returns (logits, cache)."""
-        max_length = ops.shape(cache["self_attention"][0])[2]
+        max_length = ops.shape(cache["self_attention"][0][0])[1]
         x, layer_inputs = self._step_inputs(ops.expand_dims(token_ids, 1), index, max_length)
         self_attention = []
         for layer, layer_self_attention, layer_cross_attention in zip(
