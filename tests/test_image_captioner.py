@@ -19,19 +19,8 @@ TRAIN_IMAGES, TRAIN_CAPTIONS = zoo.datasets.shapes_captions(3000, seed=0, image_
 TEST_IMAGES, TEST_CAPTIONS = zoo.datasets.shapes_captions(200, seed=1, image_size=IMAGE_SIZE)
 # Show-attend-tell measured 91% and 98% held-out exact match after 9 epochs in two runs,
 # 99.5% after 12. Show-and-tell, which sees the image once through a from-scratch CNN,
-# stays near the caption prior (loss 0.64, 0-10% after 10 epochs): it gets a short run, for
-# the tests that need only a model. Measured (seed 0, 3,000 images, 128 units, lr 3e-3):
-# - embedding_dim 128: 1% after 6 epochs, loss 0.64;
-# - a LayerNormalization on the image embedding: 8.5% after 8, loss 0.27 (15% if the
-#   image also initialises the LSTM state, as in show-attend-tell);
-# - batch norm in the CNN: 11% after 10, loss 0.27; with the state initialised too, loss
-#   0.08 after 8 but 6.5% exact, as BatchNormalization's moving statistics (momentum 0.99)
-#   lag the fast-changing features; 54.5% with momentum 0.9;
-# - batch norm (momentum 0.9), the layer norm and the state initialised: 95.5% after 6
-#   epochs (72 s), then 80% and 79% after 8 and 10 with the loss still falling (0.013);
-#   at lr 1e-3: 54.5%, 75% and 84.5% after 6, 8 and 10 epochs (121 s), still rising;
-#   group norm instead: 15.5% after 6. Batch norm also takes show-attend-tell from 99.5%
-#   to 89.5% after 12 epochs.
+# stays near the caption prior (0-10% after 10 epochs; the settings tried are in the
+# issue-5 notes): it gets a short run, for the tests that need only a model.
 EPOCHS = {"show-and-tell": 2, "show-attend-tell": 12}
 
 
