@@ -52,6 +52,13 @@ def teacher_forced_batch(model, sources, targets):
     return {name: value.numpy() for name, value in x.items()}, y.numpy(), sample_weight.numpy()
 
 
+def after_one_training_step(model, sources, targets):
+    """`model` after one training step on the pairs, so that no weight is at its initial
+    value (a zero bias or a unit norm scale could hide a wrong computation)."""
+    model.train_on_batch(*teacher_forced_batch(model, sources, targets))
+    return model
+
+
 def step_by_step_logits(backbone, x, return_attention=False):
     """Decodes the given decoder inputs one token at a time with the cached step function.
 

@@ -20,6 +20,7 @@ from tests.cached_decoding_checks import (
 from tests.test_case import (
     MEMORY_SOURCES,
     MEMORY_TARGETS,
+    after_one_training_step,
     normalized,
     serve_in_fresh_process,
     step_by_step_logits,
@@ -55,11 +56,7 @@ def tiny_t5(sources=SOURCES, targets=TARGETS, **options):
 
 @functools.cache
 def random_model(option):
-    """A tiny T5 after one training step (so no weight is at its initial value)."""
-    model = tiny_t5(**OPTIONS[option])
-    x, y, sample_weight = teacher_forced_batch(model, SOURCES, TARGETS)
-    model.train_on_batch(x, y, sample_weight)
-    return model
+    return after_one_training_step(tiny_t5(**OPTIONS[option]), SOURCES, TARGETS)
 
 
 # === T5Attention ===

@@ -20,6 +20,7 @@ from tests.test_case import (
     MEMORY_OUTPUTS,
     MEMORY_SOURCES,
     MEMORY_TARGETS,
+    after_one_training_step,
     serve_in_fresh_process,
     teacher_forced_batch,
 )
@@ -52,11 +53,7 @@ def tiny_transformer(sources=SOURCES, targets=TARGETS, **options):
 
 @functools.cache
 def random_model(option):
-    """A tiny Transformer after one training step (so no weight is at its initial value)."""
-    model = tiny_transformer(**OPTIONS[option])
-    x, y, sample_weight = teacher_forced_batch(model, SOURCES, TARGETS)
-    model.train_on_batch(x, y, sample_weight)
-    return model
+    return after_one_training_step(tiny_transformer(**OPTIONS[option]), SOURCES, TARGETS)
 
 
 @pytest.mark.parametrize("option", OPTIONS)
