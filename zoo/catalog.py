@@ -31,6 +31,9 @@ CATALOG = {
         t5,
         {"hidden_dim": 512, "num_layers": 6, "num_heads": 8, "intermediate_dim": 2048},
     ),
+    # T5 at transformer-small's sizes (t5's defaults: hidden 256, 3+3 layers, 4 heads,
+    # d_ff 1024), so the two compare the architectures rather than their widths.
+    "t5-compact": (t5, {}),
     # Vinyals et al. (2015): the image embedding is the LSTM's first input.
     "captioner-show-and-tell": (image_captioner, {"decoder": "show-and-tell"}),
     # Xu et al. (2015): soft attention over the feature grid, gated, with the doubly
