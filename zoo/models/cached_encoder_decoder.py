@@ -12,10 +12,12 @@ class CachedEncoderDecoder(keras.Model):
 
     Subclasses build their layers, hand `_teacher_forced_graph()` to `keras.Model`'s
     constructor, and provide:
+    `_source(inputs)` -> (the source, its padding mask or None) from the named inputs (the
+    translation inputs by default),
     `decoder_layers` (each with `head_dim`, `cross_attention_cache(encoder_outputs)`, and a
     call that takes a self-attention cache and `cache_index` for one token), `decoder_norm`,
     `num_heads`, and the methods
-    `_run_encoder(token_ids, padding_mask, training)` -> encoder outputs;
+    `_run_encoder(source, padding_mask, training)` -> encoder outputs;
     `_run_decoder(token_ids, padding_mask, encoder_outputs, encoder_padding_mask, training)`
     -> (decoder outputs, the last layer's cross-attention);
     `_step_inputs(token_ids, index, max_length)` -> (the embedded tokens [batch, 1, hidden],
@@ -25,58 +27,61 @@ class CachedEncoderDecoder(keras.Model):
 
     has_attention = True
 
-    def _teacher_forced_graph(self):
+    def _teacher_forced_graph(self, inputs=None):
         """The functional graph's `(inputs, logits)`: the teacher-forced pass over the named
-        translation inputs, for the subclass's `__init__` to hand to `keras.Model`."""
-        inputs = translation_inputs()
-        encoder_outputs = self._run_encoder(
-            inputs["encoder_token_ids"], inputs["encoder_padding_mask"]
-        )
+        inputs (by default the translation inputs), for the subclass's `__init__` to hand to
+        `keras.Model`."""
+        inputs = inputs or translation_inputs()
+        source, source_padding_mask = self._source(inputs)
         decoder_outputs, _ = self._run_decoder(
             inputs["decoder_token_ids"],
             inputs["decoder_padding_mask"],
-            encoder_outputs,
-            inputs["encoder_padding_mask"],
+            self._run_encoder(source, source_padding_mask),
+            source_padding_mask,
         )
         return inputs, self._logits(decoder_outputs)
+
+    def _source(self, inputs):
+        return inputs["encoder_token_ids"], inputs["encoder_padding_mask"]
 
     def attention_weights(self, inputs):
         """The last decoder layer's cross-attention, averaged over heads, when the decoder
         reads the given (teacher-forced) inputs: float [batch, decoder_length, source_length]."""
-        encoder_outputs = self._run_encoder(
-            inputs["encoder_token_ids"], inputs["encoder_padding_mask"], training=False
-        )
+        source, source_padding_mask = self._source(inputs)
         _, weights = self._run_decoder(
             inputs["decoder_token_ids"],
             inputs["decoder_padding_mask"],
-            encoder_outputs,
-            inputs["encoder_padding_mask"],
+            self._run_encoder(source, source_padding_mask, training=False),
+            source_padding_mask,
             training=False,
         )
         return weights
 
-    def encode(self, encoder_token_ids, encoder_padding_mask, max_length, return_attention=False):
+    def encode(self, source, padding_mask, max_length, return_attention=False):
         """Runs the encoder; returns the decoder's initial cache for `max_length` steps.
 
         The cache holds each decoder layer's cross-attention keys and values, computed here
-        once, and its zeroed self-attention cache: keys and values, [batch, max_length,
+        once, the source's padding mask (unless None: every position is attended to), and
+        each layer's zeroed self-attention cache: keys and values, [batch, max_length,
         heads, head_dim] each.
         With `return_attention`, also a zeroed "attention_weights" buffer
-        [batch, source_length, max_length] that `step` fills column by column.
+        [batch, source_length, max_length] that `step` fills column by column; the source
+        length is the encoder outputs' (grid cells for an image).
         """
-        encoder_outputs = self._run_encoder(encoder_token_ids, encoder_padding_mask, training=False)
-        batch_size, source_length = ops.shape(encoder_token_ids)[0], ops.shape(encoder_token_ids)[1]
+        encoder_outputs = self._run_encoder(source, padding_mask, training=False)
+        batch_size, source_length = ops.shape(encoder_outputs)[0], ops.shape(encoder_outputs)[1]
         empty = ops.zeros(
             (batch_size, max_length, self.num_heads, self.decoder_layers[0].head_dim),
             self.compute_dtype,
         )
         cache = {
-            "encoder_padding_mask": encoder_padding_mask,
             "self_attention": [(empty, empty)] * len(self.decoder_layers),
             "cross_attention": [
                 layer.cross_attention_cache(encoder_outputs) for layer in self.decoder_layers
             ],
         }
+        if padding_mask is not None:
+            cache["encoder_padding_mask"] = padding_mask
         if return_attention:
             cache["attention_weights"] = ops.zeros((batch_size, source_length, max_length))
         return cache
@@ -91,7 +96,7 @@ class CachedEncoderDecoder(keras.Model):
         ):
             x, weights, layer_self_attention = layer(
                 x,
-                encoder_padding_mask=cache["encoder_padding_mask"],
+                encoder_padding_mask=cache.get("encoder_padding_mask"),
                 self_attention_cache=layer_self_attention,
                 cross_attention_cache=layer_cross_attention,
                 cache_index=index,

@@ -1,22 +1,22 @@
 """The Transformer encoder-decoder of Vaswani et al. (2017)."""
 
-import math
-
 import keras
 import keras_hub
 
-from zoo.layers.transformer_decoder_layer import TransformerDecoderLayer
-from zoo.models.cached_encoder_decoder import CachedEncoderDecoder
+from zoo.models.transformer_decoding import (
+    TransformerDecoding,
+    check_transformer_options,
+    embedding_initializer,
+    final_norm,
+)
 from zoo.models.vectorizers import shared_vectorizer, translation_vectorizers
 from zoo.schedules import transformer_optimizer
 from zoo.tasks import Seq2Seq
 from zoo.tasks.inputs import check_positive_int
 
-POSITIONS = ("sinusoidal", "learned")
-
 
 @keras.saving.register_keras_serializable(package="zoo")
-class TransformerBackbone(CachedEncoderDecoder):
+class TransformerBackbone(TransformerDecoding):
     """A Transformer encoder-decoder: self-attention, causal self-attention and
     cross-attention instead of recurrence.
 
@@ -28,7 +28,7 @@ class TransformerBackbone(CachedEncoderDecoder):
     `tied_embeddings` (the paper), else its own matrix.
 
     The functional graph is the teacher-forced training graph over the named translation
-    inputs. `encode` and `step` (from `CachedEncoderDecoder`) decode one token at a time with
+    inputs. `encode` and `step` (from `TransformerDecoding`) decode one token at a time with
     fixed-size key/value caches; `attention_weights` gives the last decoder layer's
     cross-attention.
 
@@ -101,14 +101,17 @@ class TransformerBackbone(CachedEncoderDecoder):
         self.tied_embeddings = tied_embeddings
 
         # === Layers ===
-        # Normal(0, d^-1/2) so that the embeddings, scaled by sqrt(d), have unit variance.
-        embeddings_initializer = keras.initializers.RandomNormal(stddev=hidden_dim**-0.5)
-        self.target_embedding = keras_hub.layers.ReversibleEmbedding(
+        self._build_decoder(
             target_vocabulary_size,
+            num_decoder_layers,
             hidden_dim,
-            tie_weights=tied_embeddings,
-            embeddings_initializer=embeddings_initializer,
-            name="target_embedding",
+            num_heads,
+            intermediate_dim,
+            dropout,
+            positions,
+            max_sequence_length,
+            norm_first,
+            tied_embeddings,
         )
         self.source_embedding = (
             self.target_embedding
@@ -116,20 +119,16 @@ class TransformerBackbone(CachedEncoderDecoder):
             else keras.layers.Embedding(
                 source_vocabulary_size,
                 hidden_dim,
-                embeddings_initializer=embeddings_initializer,
+                embeddings_initializer=embedding_initializer(hidden_dim),
                 name="source_embedding",
             )
         )
-        if positions == "sinusoidal":
-            self.source_positions = self.target_positions = keras_hub.layers.SinePositionEncoding(
-                name="position_encoding"
-            )
-        else:
-            self.source_positions, self.target_positions = (
-                keras_hub.layers.PositionEmbedding(max_sequence_length, name=f"{side}_positions")
-                for side in ("source", "target")
-            )
-        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        # Sinusoidal encodings have no weights: both sides use the decoder's.
+        self.source_positions = (
+            self.target_positions
+            if positions == "sinusoidal"
+            else keras_hub.layers.PositionEmbedding(max_sequence_length, name="source_positions")
+        )
         self.encoder_layers = [
             keras_hub.layers.TransformerEncoder(
                 intermediate_dim,
@@ -140,75 +139,17 @@ class TransformerBackbone(CachedEncoderDecoder):
             )
             for i in range(num_encoder_layers)
         ]
-        self.decoder_layers = [
-            TransformerDecoderLayer(
-                num_heads,
-                intermediate_dim,
-                dropout=dropout,
-                norm_first=norm_first,
-                name=f"decoder_layer_{i}",
-            )
-            for i in range(num_decoder_layers)
-        ]
-        # Pre-LN leaves each stack's output unnormalised: normalise it once at the end.
-        self.encoder_norm, self.decoder_norm = (
-            keras.layers.LayerNormalization(epsilon=1e-5, name=f"{side}_final_norm")
-            if norm_first
-            else keras.layers.Identity(name=f"{side}_output")
-            for side in ("encoder", "decoder")
-        )
+        self.encoder_norm = final_norm(norm_first, "encoder")
 
         # === Functional Model ===
         inputs, logits = self._teacher_forced_graph()
         super().__init__(inputs=inputs, outputs=logits, **kwargs)
-
-    def _embed(self, embedding, positions, token_ids, start_index=0, training=None):
-        x = embedding(token_ids) * math.sqrt(self.hidden_dim)
-        x = x + positions(x, start_index=start_index)
-        return self.embedding_dropout(x, training=training)
 
     def _run_encoder(self, token_ids, padding_mask, training=None):
         x = self._embed(self.source_embedding, self.source_positions, token_ids, training=training)
         for layer in self.encoder_layers:
             x = layer(x, padding_mask=padding_mask, training=training)
         return self.encoder_norm(x)
-
-    def _run_decoder(
-        self, token_ids, padding_mask, encoder_outputs, encoder_padding_mask, training=None
-    ):
-        """Teacher-forced decoder; returns its outputs and the last layer's cross-attention."""
-        x = self._embed(self.target_embedding, self.target_positions, token_ids, training=training)
-        for layer in self.decoder_layers:
-            x, weights = layer(
-                x,
-                encoder_outputs,
-                padding_mask=padding_mask,
-                encoder_padding_mask=encoder_padding_mask,
-                training=training,
-            )
-        return self.decoder_norm(x), weights
-
-    def _step_inputs(self, token_ids, index, max_length):
-        x = self._embed(
-            self.target_embedding,
-            self.target_positions,
-            token_ids,
-            start_index=index,
-            training=False,
-        )
-        return x, {}
-
-    def _logits(self, decoder_outputs):
-        return self.target_embedding(decoder_outputs, reverse=True)
-
-    # === Decode functions ===
-    def encode(self, encoder_token_ids, encoder_padding_mask, max_length, return_attention=False):
-        if self.positions == "learned" and max_length > self.max_sequence_length:
-            raise ValueError(
-                f"`max_length` must be at most {self.max_sequence_length}, the positions this "
-                f"model learned, got {max_length}."
-            )
-        return super().encode(encoder_token_ids, encoder_padding_mask, max_length, return_attention)
 
     def get_config(self):
         return {
@@ -246,25 +187,18 @@ def _check_options(
     max_sequence_length,
     shared_embeddings,
 ):
-    for name, value in (
-        ("source_vocabulary_size", source_vocabulary_size),
-        ("target_vocabulary_size", target_vocabulary_size),
-        ("num_encoder_layers", num_encoder_layers),
-        ("num_decoder_layers", num_decoder_layers),
-        ("hidden_dim", hidden_dim),
-        ("num_heads", num_heads),
-        ("intermediate_dim", intermediate_dim),
-        ("max_sequence_length", max_sequence_length),
-    ):
-        check_positive_int(value, name)
-    if hidden_dim % num_heads:
-        raise ValueError(
-            f"`num_heads` must divide `hidden_dim` ({hidden_dim}), got num_heads={num_heads}."
-        )
-    if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"`dropout` must be a number in [0, 1), got {dropout!r}.")
-    if positions not in POSITIONS:
-        raise ValueError(f"`positions` must be one of {POSITIONS}, got {positions!r}.")
+    check_transformer_options(
+        hidden_dim,
+        num_heads,
+        dropout,
+        positions,
+        source_vocabulary_size=source_vocabulary_size,
+        target_vocabulary_size=target_vocabulary_size,
+        num_encoder_layers=num_encoder_layers,
+        num_decoder_layers=num_decoder_layers,
+        intermediate_dim=intermediate_dim,
+        max_sequence_length=max_sequence_length,
+    )
     if shared_embeddings and source_vocabulary_size != target_vocabulary_size:
         raise ValueError(
             "`shared_embeddings=True` needs one vocabulary for both sides, got vocabulary "

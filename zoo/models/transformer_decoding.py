@@ -1,0 +1,132 @@
+"""The Transformer decoder side shared by the Transformer translator and captioner."""
+
+import math
+
+import keras
+import keras_hub
+
+from zoo.layers.transformer_decoder_layer import TransformerDecoderLayer
+from zoo.models.cached_encoder_decoder import CachedEncoderDecoder
+from zoo.tasks.inputs import check_positive_int
+
+POSITIONS = ("sinusoidal", "learned")
+
+
+def embedding_initializer(hidden_dim):
+    """Normal(0, d^-1/2), so that embeddings scaled by sqrt(d) have unit variance."""
+    return keras.initializers.RandomNormal(stddev=hidden_dim**-0.5)
+
+
+class TransformerDecoding(CachedEncoderDecoder):
+    """Base of the backbones with a Transformer decoder (Vaswani et al. 2017).
+
+    `_build_decoder` makes the target embedding (scaled by sqrt(hidden_dim), plus
+    sinusoidal or learned positions), the stack of `zoo.layers.TransformerDecoderLayer`,
+    the final normalisation (pre-LN only) and the output projection: the target embedding
+    transposed when `tied_embeddings`, else its own matrix. Subclasses call it in `__init__`,
+    build their encoder, and provide `_run_encoder` (and `_source`) for
+    `CachedEncoderDecoder`, which decodes step by step with fixed-size key/value caches.
+    """
+
+    def _build_decoder(
+        self,
+        vocabulary_size,
+        num_layers,
+        hidden_dim,
+        num_heads,
+        intermediate_dim,
+        dropout,
+        positions,
+        max_sequence_length,
+        norm_first,
+        tied_embeddings,
+    ):
+        self.target_embedding = keras_hub.layers.ReversibleEmbedding(
+            vocabulary_size,
+            hidden_dim,
+            tie_weights=tied_embeddings,
+            embeddings_initializer=embedding_initializer(hidden_dim),
+            name="target_embedding",
+        )
+        self.target_positions = (
+            keras_hub.layers.SinePositionEncoding(name="position_encoding")
+            if positions == "sinusoidal"
+            else keras_hub.layers.PositionEmbedding(max_sequence_length, name="target_positions")
+        )
+        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.decoder_layers = [
+            TransformerDecoderLayer(
+                num_heads,
+                intermediate_dim,
+                dropout=dropout,
+                norm_first=norm_first,
+                name=f"decoder_layer_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        # Pre-LN leaves the stack's output unnormalised: normalise it once at the end.
+        self.decoder_norm = final_norm(norm_first, "decoder")
+
+    def _embed(self, embedding, positions, token_ids, start_index=0, training=None):
+        x = embedding(token_ids) * math.sqrt(self.hidden_dim)
+        x = x + positions(x, start_index=start_index)
+        return self.embedding_dropout(x, training=training)
+
+    def _run_decoder(
+        self, token_ids, padding_mask, encoder_outputs, encoder_padding_mask, training=None
+    ):
+        """Teacher-forced decoder; returns its outputs and the last layer's cross-attention."""
+        x = self._embed(self.target_embedding, self.target_positions, token_ids, training=training)
+        for layer in self.decoder_layers:
+            x, weights = layer(
+                x,
+                encoder_outputs,
+                padding_mask=padding_mask,
+                encoder_padding_mask=encoder_padding_mask,
+                training=training,
+            )
+        return self.decoder_norm(x), weights
+
+    def _step_inputs(self, token_ids, index, max_length):
+        x = self._embed(
+            self.target_embedding,
+            self.target_positions,
+            token_ids,
+            start_index=index,
+            training=False,
+        )
+        return x, {}
+
+    def _logits(self, decoder_outputs):
+        return self.target_embedding(decoder_outputs, reverse=True)
+
+    # === Decode functions ===
+    def encode(self, source, padding_mask, max_length, return_attention=False):
+        if self.positions == "learned" and max_length > self.max_sequence_length:
+            raise ValueError(
+                f"`max_length` must be at most {self.max_sequence_length}, the positions this "
+                f"model learned, got {max_length}."
+            )
+        return super().encode(source, padding_mask, max_length, return_attention)
+
+
+def check_transformer_options(hidden_dim, num_heads, dropout, positions, **positive_ints):
+    """Checks the options every Transformer backbone has, and the given positive ints by
+    their argument names; raises ValueError naming the first bad one."""
+    for name, value in {"hidden_dim": hidden_dim, "num_heads": num_heads, **positive_ints}.items():
+        check_positive_int(value, name)
+    if hidden_dim % num_heads:
+        raise ValueError(
+            f"`num_heads` must divide `hidden_dim` ({hidden_dim}), got num_heads={num_heads}."
+        )
+    if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"`dropout` must be a number in [0, 1), got {dropout!r}.")
+    if positions not in POSITIONS:
+        raise ValueError(f"`positions` must be one of {POSITIONS}, got {positions!r}.")
+
+
+def final_norm(norm_first, side):
+    """The layer after a stack: a layer normalisation for pre-LN, else the identity."""
+    if norm_first:
+        return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{side}_final_norm")
+    return keras.layers.Identity(name=f"{side}_output")
