@@ -39,6 +39,9 @@ CATALOG = {
     # Xu et al. (2015): soft attention over the feature grid, gated, with the doubly
     # stochastic penalty of weight 1.
     "captioner-show-attend-tell": (image_captioner, {"decoder": "show-attend-tell"}),
+    # A Transformer decoder (2 layers, hidden 256) cross-attending to the grid, after one
+    # Transformer encoder layer over it, as in the keras.io captioning example.
+    "captioner-transformer": (image_captioner, {"decoder": "transformer"}),
 }
 
 

@@ -37,9 +37,10 @@ def export_text_model(model, filepath, sampler=None, max_length=None):
 
     Its `serving_default` signature takes `inputs`: tf.string [batch] and returns
     `outputs`: tf.string [batch] and `scores`: tf.float32 [batch], and matches
-    `model.predict`. A model with attention also gets a `translate_with_attention`
-    signature that adds `attention` [batch, max_length, source_length] and the tokens that
-    label it, `source_tokens` and `output_tokens` (see `Seq2Seq.text_generator`).
+    `model.predict`. A model with attention also gets a second signature, named by its
+    `attention_signature` (`translate_with_attention` for a translator), that adds
+    `attention` [batch, max_length, source_length] and the tokens that label it (see
+    `Seq2Seq.text_generator`).
 
     Args:
         model: the `Seq2Seq` model to export.
@@ -55,7 +56,7 @@ def export_text_model(model, filepath, sampler=None, max_length=None):
     """
     endpoints = {"serving_default": model.text_generator(sampler, max_length)}
     if model.has_attention:
-        endpoints["translate_with_attention"] = model.text_generator(
+        endpoints[model.attention_signature] = model.text_generator(
             sampler, max_length, return_attention=True
         )
     export_endpoints(model, filepath, endpoints, model.vectorizers)

@@ -19,7 +19,7 @@ def bleu_signature():
     return str(metric.get_signature())
 
 
-def caption_bleu(hypotheses, references):
+def caption_bleu(hypotheses, references, lowercase=False):
     """Corpus BLEU-1 to BLEU-4 (0-100) of captions against all references of each image.
 
     BLEU-n is the brevity-penalised geometric mean of the 1- to n-gram precisions, as the
@@ -31,6 +31,8 @@ def caption_bleu(hypotheses, references):
         hypotheses: list of str, one caption per image.
         references: list, parallel to `hypotheses`, of lists of str: every reference caption
             of that image (at least one).
+        lowercase: bool, whether to compare lower-cased text (for a model that writes
+            lower-case captions, scored against references as written).
 
     Returns:
         dict with "bleu_1", "bleu_2", "bleu_3" and "bleu_4" (floats).
@@ -50,6 +52,8 @@ def caption_bleu(hypotheses, references):
         for k in range(most)
     ]
     return {
-        f"bleu_{n}": sacrebleu.BLEU(max_ngram_order=n).corpus_score(list(hypotheses), streams).score
+        f"bleu_{n}": sacrebleu.BLEU(max_ngram_order=n, lowercase=lowercase)
+        .corpus_score(list(hypotheses), streams)
+        .score
         for n in range(1, 5)
     }

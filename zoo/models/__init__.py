@@ -13,6 +13,7 @@ from zoo.models.recurrent_translator import (
 from zoo.models.t5 import T5Backbone, t5
 from zoo.models.t5_preset import t5_from_preset
 from zoo.models.transformer import TransformerBackbone, transformer
+from zoo.models.transformer_captioner import TransformerCaptionerBackbone
 
 __all__ = [
     "HierarchicalAttentionBackbone",
@@ -20,6 +21,7 @@ __all__ = [
     "RecurrentTranslatorBackbone",
     "T5Backbone",
     "TransformerBackbone",
+    "TransformerCaptionerBackbone",
     "attention_translator",
     "hierarchical_attention_classifier",
     "image_captioner",

@@ -1,5 +1,5 @@
-"""Image captioners: Show and Tell (Vinyals et al. 2015) and Show, Attend and Tell
-(Xu et al. 2015) over a convolutional image encoder."""
+"""Image captioners over a convolutional image encoder: Show and Tell (Vinyals et al.
+2015), Show, Attend and Tell (Xu et al. 2015) and a Transformer decoder."""
 
 import keras
 from keras import ops
@@ -7,19 +7,22 @@ from keras import ops
 from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.doubly_stochastic_regularization import DoublyStochasticRegularization
 from zoo.layers.recurrent_decoder import RecurrentDecoder
+from zoo.models.image_features import ImageFeatures
 from zoo.models.inputs import captioning_inputs
 from zoo.models.recurrent_decoding import RecurrentDecoding
+from zoo.models.transformer_captioner import TransformerCaptionerBackbone
 from zoo.tasks.image_captioner import ImageCaptioner
 from zoo.tasks.inputs import as_caption_lists
 from zoo.text import TextVectorizer
-from zoo.vision.image_encoders import encoder_normalization, image_encoder
+from zoo.vision.image_encoders import encoder_normalization
 from zoo.vision.images import ImagePreprocessor
 
-DECODERS = ("show-and-tell", "show-attend-tell")
+RECURRENT_DECODERS = ("show-and-tell", "show-attend-tell")
+DECODERS = (*RECURRENT_DECODERS, "transformer")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class ImageCaptionerBackbone(RecurrentDecoding):
+class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
     """A convolutional image encoder and an LSTM caption decoder.
 
     The encoder turns preprocessed images into a grid of feature vectors, flattened to
@@ -43,14 +46,15 @@ class ImageCaptionerBackbone(RecurrentDecoding):
     Args:
         vocabulary_size: int, size of the caption vocabulary.
         image_shape: (height, width, 3), the size of the preprocessed images.
-        decoder: one of `DECODERS`.
+        decoder: one of `RECURRENT_DECODERS`.
         encoder: one of `zoo.vision.ENCODERS`: "small-cnn" or a keras.applications name.
         encoder_filters: list of ints, the small CNN's channels per block.
         encoder_alpha: float, the width multiplier of the MobileNet encoders.
         encoder_weights: None or the path of a local weights file for a keras.applications
             encoder, loaded when the backbone is built (and not kept in its config: a saved
             model holds all its weights).
-        trainable_encoder: bool, whether training updates the encoder.
+        trainable_encoder: bool, whether training updates the encoder; or an int n: only
+            its last n layers that hold weights train (keras.applications encoders).
         embedding_dim: int, size of the word (and show-and-tell image) embeddings.
         units: int, size of the LSTM state.
         attention_units: int, hidden size of the attention scoring network; defaults to
@@ -82,8 +86,8 @@ class ImageCaptionerBackbone(RecurrentDecoding):
         attention_regularization=1.0,
         **kwargs,
     ):
-        if decoder not in DECODERS:
-            raise ValueError(f"`decoder` must be one of {DECODERS}, got {decoder!r}.")
+        if decoder not in RECURRENT_DECODERS:
+            raise ValueError(f"`decoder` must be one of {RECURRENT_DECODERS}, got {decoder!r}.")
         # === Config ===
         self.vocabulary_size = vocabulary_size
         self.image_shape = tuple(image_shape)
@@ -91,7 +95,6 @@ class ImageCaptionerBackbone(RecurrentDecoding):
         self.encoder_name = encoder
         self.encoder_filters = list(encoder_filters)
         self.encoder_alpha = encoder_alpha
-        self.trainable_encoder = trainable_encoder
         self.embedding_dim = embedding_dim
         self.units = units
         self.attention_units = attention_units
@@ -99,13 +102,14 @@ class ImageCaptionerBackbone(RecurrentDecoding):
         self.attention_regularization = attention_regularization
 
         # === Layers ===
-        self.image_encoder = image_encoder(
-            encoder, self.image_shape, encoder_filters, encoder_weights, encoder_alpha
+        self._build_image_encoder(
+            encoder,
+            self.image_shape,
+            encoder_filters,
+            encoder_weights,
+            encoder_alpha,
+            trainable_encoder,
         )
-        self.image_encoder.trainable = trainable_encoder
-        grid = self.image_encoder.compute_output_shape((None, *self.image_shape))
-        self.grid_shape = tuple(grid[1:3])
-        self.grid_flatten = keras.layers.Reshape((-1, grid[-1]), name="grid_flatten")
         self.decoder_embedding = keras.layers.Embedding(
             vocabulary_size, embedding_dim, name="decoder_embedding"
         )
@@ -160,10 +164,6 @@ class ImageCaptionerBackbone(RecurrentDecoding):
             )[:, 1:]
         logits = self.output_projection(outputs)
         super().__init__(inputs=inputs, outputs=logits, **kwargs)
-
-    def _image_features(self, images, training=None):
-        """float images -> the flattened feature grid [batch, grid cells, channels]."""
-        return self.grid_flatten(self.image_encoder(images, training=training))
 
     def _initial_states(self, features):
         """Xu et al.: the LSTM's first state from the mean of the grid's feature vectors."""
@@ -251,19 +251,26 @@ def image_captioner(
     attention_units=None,
     dropout=0.0,
     attention_regularization=1.0,
+    hidden_dim=256,
+    num_layers=2,
+    num_encoder_layers=1,
+    num_heads=4,
+    intermediate_dim=1024,
     learning_rate=1e-3,
     sampler="greedy",
 ):
     """Builds a compiled image captioner; its caption vocabulary is learned from `captions`.
 
     Nothing is downloaded: keras.applications encoders start from random weights or from a
-    local `encoder_weights` file. See `ImageCaptionerBackbone` for the architecture.
+    local `encoder_weights` file. See `ImageCaptionerBackbone` (show-and-tell,
+    show-attend-tell) and `TransformerCaptionerBackbone` (transformer) for the
+    architectures and the options each takes; an option of the other kind is ignored.
 
     Args:
         images: the training images (any form `zoo.vision.as_image_batch` takes); only their
             count is checked against `captions` here.
         captions: list of str (one caption per image) or of lists of str (several).
-        decoder: "show-attend-tell" (default) or "show-and-tell".
+        decoder: "show-attend-tell" (default), "show-and-tell" or "transformer".
         encoder: "small-cnn" or a keras.applications name ("mobilenet", "mobilenet_v2",
             "efficientnet_b0", "resnet50"), whose input normalisation the preprocessor uses.
         image_size: int or (height, width), the size images are resized to in the graph.
@@ -272,9 +279,16 @@ def image_captioner(
         tokenizer_level: "word" (default), "subword" or "character".
         lowercase: bool, whether captions are lower-cased.
         sequence_length: int, most tokens per caption (start and end included).
+        trainable_encoder: bool, or an int n: fine-tune only the encoder's last n layers
+            that hold weights (keras.applications encoders).
+        embedding_dim, units, attention_units, attention_regularization: the recurrent
+            decoders' sizes (see `ImageCaptionerBackbone`).
+        hidden_dim, num_layers, num_encoder_layers, num_heads, intermediate_dim: the
+            Transformer's width, decoder layers, encoder layers over the grid (0: none),
+            attention heads and feed-forward size (see `TransformerCaptionerBackbone`).
+        dropout: float, dropout in the decoder.
         learning_rate: float, Adam's learning rate (gradients clipped to norm 1).
         sampler: default decoding strategy ("greedy", "beam", "random" or a Sampler).
-        **others: see `ImageCaptionerBackbone`.
 
     Returns:
         A compiled `zoo.tasks.ImageCaptioner`.
@@ -285,6 +299,8 @@ def image_captioner(
     >>> model.fit(images, captions, epochs=10)
     >>> model.predict(images[:2])  # -> ["a red circle above a blue square", ...]
     """
+    if decoder not in DECODERS:
+        raise ValueError(f"`decoder` must be one of {DECODERS}, got {decoder!r}.")
     preprocessor = ImagePreprocessor(image_size, normalization=encoder_normalization(encoder))
     if caption_vectorizer is None:
         references = as_caption_lists(captions, "captions")
@@ -300,21 +316,37 @@ def image_captioner(
             lowercase,
             sequence_length,
         )
-    backbone = ImageCaptionerBackbone(
-        caption_vectorizer.vocabulary_size,
-        image_shape=preprocessor.image_shape,
-        decoder=decoder,
-        encoder=encoder,
-        encoder_filters=encoder_filters,
-        encoder_alpha=encoder_alpha,
-        encoder_weights=encoder_weights,
-        trainable_encoder=trainable_encoder,
-        embedding_dim=embedding_dim,
-        units=units,
-        attention_units=attention_units,
-        dropout=dropout,
-        attention_regularization=attention_regularization,
-    )
+    encoder_options = {
+        "image_shape": preprocessor.image_shape,
+        "encoder": encoder,
+        "encoder_filters": encoder_filters,
+        "encoder_alpha": encoder_alpha,
+        "encoder_weights": encoder_weights,
+        "trainable_encoder": trainable_encoder,
+    }
+    if decoder == "transformer":
+        backbone = TransformerCaptionerBackbone(
+            caption_vectorizer.vocabulary_size,
+            **encoder_options,
+            num_encoder_layers=num_encoder_layers,
+            num_decoder_layers=num_layers,
+            hidden_dim=hidden_dim,
+            num_heads=num_heads,
+            intermediate_dim=intermediate_dim,
+            dropout=dropout,
+            max_sequence_length=caption_vectorizer.sequence_length,
+        )
+    else:
+        backbone = ImageCaptionerBackbone(
+            caption_vectorizer.vocabulary_size,
+            **encoder_options,
+            decoder=decoder,
+            embedding_dim=embedding_dim,
+            units=units,
+            attention_units=attention_units,
+            dropout=dropout,
+            attention_regularization=attention_regularization,
+        )
     model = ImageCaptioner(backbone, preprocessor, caption_vectorizer)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), sampler=sampler)
     return model

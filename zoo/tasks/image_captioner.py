@@ -22,14 +22,16 @@ class ImageCaptioner(Seq2Seq):
     - `fit(images, captions)`: `captions` holds one str per image, or a list of str per image,
       each (image, caption) pair one training example. `x` may also be a tf.data.Dataset of
       (encoded image bytes, caption) string pairs.
-    - `predict(images)` returns captions; with `return_attention=True` (show-attend-tell) also,
+    - `predict(images)` returns captions; with `return_attention=True` (attending decoders) also,
       per image, {"caption": the tokens written, "weights": float array
       (len(caption), grid_height, grid_width)} for `zoo.plot_caption_attention`.
     - `evaluate(images, captions)` returns "loss" (with the model's added losses, e.g. the
       doubly stochastic penalty), "token_accuracy" and "bleu_1" to "bleu_4" against all
       reference captions of each image.
     - `export(path)`: `serving_default` takes `inputs`: tf.string [batch] of encoded JPEG/PNG
-      bytes and returns `outputs` (captions) and `scores`.
+      bytes and returns `outputs` (captions) and `scores`; with attention, the
+      `caption_with_attention` signature also returns `attention` [batch, max_length, grid
+      cells] and `output_tokens`.
 
     Args:
         backbone: a keras.Model over the inputs "images", "decoder_token_ids" and
@@ -50,6 +52,7 @@ class ImageCaptioner(Seq2Seq):
 
     # Traced once per input kind: uint8 pixels in `predict`, tf.string [None] for export.
     generator_input_signature = None
+    attention_signature = "caption_with_attention"
 
     def __init__(self, backbone, image_preprocessor, target_vectorizer, **kwargs):
         super().__init__(backbone, None, target_vectorizer, **kwargs)
@@ -94,7 +97,8 @@ class ImageCaptioner(Seq2Seq):
         return maps
 
     def generation_metrics(self, outputs, references):
-        return caption_bleu(outputs, references)
+        # A lower-casing vectorizer writes lower-case captions: score them case-blind.
+        return caption_bleu(outputs, references, lowercase=self.target_vectorizer.lowercase)
 
     @property
     def vectorizers(self):

@@ -51,6 +51,8 @@ class Seq2Seq(keras.Model):
 
     # What `text_generator`, and so `predict` and `export`, take: a batch of text.
     generator_input_signature = [tf.TensorSpec([None], tf.string)]
+    # The export's signature that also returns the attention weights.
+    attention_signature = "translate_with_attention"
 
     def __init__(self, backbone, source_vectorizer, target_vectorizer, **kwargs):
         inputs = backbone.input

@@ -1,0 +1,67 @@
+"""The image side shared by the captioning backbones: a CNN whose feature grid is flattened."""
+
+import keras
+
+from zoo.vision.image_encoders import image_encoder
+
+
+class ImageFeatures:
+    """Mixin of the captioning backbones: builds the convolutional encoder and reads its
+    feature grid as a sequence of grid-cell vectors, in row-major order.
+
+    `_build_image_encoder` sets `image_encoder`, `grid_shape` (grid height, grid width) and
+    the flattening layer; `_image_features(images)` gives [batch, grid cells, channels];
+    `set_trainable_encoder` freezes or unfreezes the encoder (recompile the task after it).
+    """
+
+    def _build_image_encoder(self, encoder, image_shape, filters, weights, alpha, trainable):
+        self.image_encoder = image_encoder(encoder, image_shape, filters, weights, alpha)
+        self.set_trainable_encoder(trainable)
+        grid = self.image_encoder.compute_output_shape((None, *image_shape))
+        self.grid_shape = tuple(grid[1:3])
+        self.grid_flatten = keras.layers.Reshape((-1, grid[-1]), name="grid_flatten")
+
+    def _image_features(self, images, training=None):
+        """float images -> the flattened feature grid [batch, grid cells, channels]."""
+        return self.grid_flatten(self.image_encoder(images, training=training))
+
+    def set_trainable_encoder(self, trainable):
+        """Sets which encoder weights train, and records it in the config so that a saved
+        model reloads the same way.
+
+        Args:
+            trainable: True (all of the encoder trains), False (frozen), or an int n: only
+                the last n layers that hold weights train, batch normalisation excepted,
+                which stays in inference mode with the statistics it has (fine-tuning the
+                top of a pretrained keras.applications network, as the keras.io transfer
+                learning guide does). An n above the encoder's layer count fine-tunes all.
+
+        Example:
+        >>> model.backbone.set_trainable_encoder(20)
+        >>> model.compile(optimizer=keras.optimizers.Adam(1e-4), sampler=model.sampler)
+        """
+        set_trainable_layers(self.image_encoder, trainable)
+        self.trainable_encoder = trainable
+
+
+def set_trainable_layers(encoder, trainable):
+    """`ImageFeatures.set_trainable_encoder` on the encoder layer itself."""
+    if isinstance(trainable, bool):
+        encoder.trainable = trainable
+        return
+    if not isinstance(trainable, int) or trainable < 0:
+        raise ValueError(
+            "`trainable_encoder` must be True, False or the number of last encoder layers "
+            f"to fine-tune (an int >= 0), got {trainable!r}."
+        )
+    if not isinstance(encoder, keras.Model):
+        raise ValueError(
+            "`trainable_encoder` as a number of layers is for keras.applications encoders; "
+            f"the small CNN trains whole or not at all, got trainable_encoder={trainable!r}."
+        )
+    encoder.trainable = True
+    weighted = [layer for layer in encoder.layers if layer.weights]
+    for position, layer in enumerate(weighted):
+        layer.trainable = position >= len(weighted) - trainable and not isinstance(
+            layer, keras.layers.BatchNormalization
+        )
