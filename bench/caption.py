@@ -25,13 +25,12 @@ figure.
 """
 
 import argparse
-import ast
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
-from common import machine_conditions, print_json
+from common import machine_conditions, parse_options, print_json
 
 import zoo
 
@@ -80,6 +79,12 @@ def parse_args():
         type=float,
         default=0.5,
         help="share of a MobileNet run's budget spent fine-tuning the encoder (0: frozen only)",
+    )
+    parser.add_argument(
+        "--fine-tune-layers",
+        type=int,
+        default=1000,
+        help="layers holding weights fine-tuned, from the top (default: all of them)",
     )
     parser.add_argument(
         "--image-size",
@@ -143,19 +148,6 @@ def _from_repository(path):
     return str(REPOSITORY / path) if not Path(path).is_absolute() else path
 
 
-def parse_options(pairs):
-    options = {}
-    for pair in pairs:
-        key, separator, value = pair.partition("=")
-        if not separator:
-            raise SystemExit(f"--option takes KEY=VALUE, got {pair!r}.")
-        try:
-            options[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            options[key] = value  # a bare string
-    return options
-
-
 def load_splits(args):
     limits = {
         "train": args.max_train_images,
@@ -167,13 +159,6 @@ def load_splits(args):
         paths, captions = zoo.datasets.load_flickr8k(args.data, split)
         splits[split] = (paths[:limit], captions[:limit])
     return splits
-
-
-def lowercased(references):
-    """References as the model writes captions: the vectorizer lower-cases, and BLEU (sacrebleu)
-    is case-sensitive, so "A dog ..." would not match "a dog ..." (coco-caption's evaluation
-    lower-cases too)."""
-    return [[caption.lower() for caption in captions] for captions in references]
 
 
 # === Training ===
@@ -225,26 +210,15 @@ def train_phase(model, name, train, validation, seconds, initial_epoch, args):
     }
 
 
-def unfreeze_encoder(model, learning_rate):
-    """Makes the image encoder trainable and recompiles with a fresh Adam at `learning_rate`.
-
-    Its batch normalization layers stay frozen, as the keras.io transfer-learning guide
-    advises: a frozen Keras 3 BatchNormalization runs in inference mode, keeping the
-    ImageNet statistics rather than those of each small batch. `compile` leaves the weights
-    as they are and resets the compiled training step, which the new trainable set needs.
-    Returns the number of batch normalization layers kept frozen.
-    """
-    encoder = model.backbone.image_encoder
-    encoder.trainable = True
-    frozen = 0
-    for layer in getattr(encoder, "layers", []):
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.trainable = False
-            frozen += 1
+def unfreeze_encoder(model, layers, learning_rate):
+    """Fine-tunes the encoder's last `layers` layers holding weights (batch normalization
+    stays frozen, in inference mode: `ImageFeatures.set_trainable_encoder`) and recompiles
+    with a fresh Adam at `learning_rate`; `compile` keeps the weights and resets the compiled
+    training step, which the new trainable set needs."""
+    model.backbone.set_trainable_encoder(layers)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), sampler=model.sampler
     )
-    return frozen
 
 
 def run(decoder, encoder, splits, args):
@@ -289,11 +263,10 @@ def run(decoder, encoder, splits, args):
         # The fine-tuning phase gets what the frozen one left, overshoot included.
         remaining = max(budget - phases[0]["fit_seconds"], 1.0)
         fine_tune_rate = args.learning_rate * FINE_TUNE_LEARNING_RATE_FACTOR
-        frozen_batch_norm = unfreeze_encoder(model, fine_tune_rate)
+        unfreeze_encoder(model, args.fine_tune_layers, fine_tune_rate)
         print(
-            f"--- fine-tuning the encoder (learning rate {fine_tune_rate:g}, "
-            f"{frozen_batch_norm} batch normalization layers kept frozen) for "
-            f"{remaining:.0f}s",
+            f"--- fine-tuning the encoder's last {args.fine_tune_layers} layers (learning "
+            f"rate {fine_tune_rate:g}, batch normalization kept frozen) for {remaining:.0f}s",
             flush=True,
         )
         fine_tune = train_phase(
@@ -305,7 +278,6 @@ def run(decoder, encoder, splits, args):
             phases[0]["epochs_started"],
             args,
         )
-        fine_tune["frozen_batch_normalization_layers"] = frozen_batch_norm
         phases.append(fine_tune)
     else:
         name = "frozen encoder" if pretrained else "trained from scratch"
@@ -333,7 +305,7 @@ def run(decoder, encoder, splits, args):
 # === Testing ===
 def test(model, test_split, args):
     """Test loss and greedy BLEU through `evaluate`; beam-search BLEU through `predict`."""
-    images, references = test_split[0], lowercased(test_split[1])
+    images, references = test_split
     start = time.perf_counter()
     greedy = model.evaluate(
         images,
@@ -350,7 +322,7 @@ def test(model, test_split, args):
         num_beams=args.num_beams, length_penalty=args.length_penalty
     )
     beam_captions = model.predict(images, batch_size=args.eval_batch_size, sampler=beam_sampler)
-    beam = zoo.metrics.caption_bleu(beam_captions, references)
+    beam = zoo.metrics.caption_bleu(beam_captions, references, lowercase=True)
     beam_seconds = time.perf_counter() - start
     return {
         "test_images": len(images),
@@ -489,10 +461,11 @@ def main():
             "train_images": len(splits["train"][0]),
             "validation_images": len(splits["validation"][0]),
             "test_images": len(splits["test"][0]),
-            "references": "lower-cased, all five per image",
+            "references": "all five per image, compared lower-cased",
         },
         "budget_minutes": args.budget_minutes,
         "fine_tune_fraction": args.fine_tune_fraction,
+        "fine_tune_layers": args.fine_tune_layers,
         "batch_size": args.batch_size,
         "num_beams": args.num_beams,
         "length_penalty": args.length_penalty,

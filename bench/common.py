@@ -1,10 +1,27 @@
-"""What both benchmark scripts share: timing, the machine's description and the JSON line."""
+"""What the benchmark scripts share: timing, the machine's description, `--option` parsing
+and the JSON line."""
 
+import ast
 import json
 import os
 import platform
 import statistics
 import time
+
+
+def parse_options(pairs):
+    """`--option KEY=VALUE` arguments -> {key: value}, values read as Python literals where
+    they are ones (`units=256`, `filters=(16, 32)`) and kept as strings otherwise."""
+    options = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise SystemExit(f"--option takes KEY=VALUE, got {pair!r}.")
+        try:
+            options[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            options[key] = value  # a bare string such as cell=gru
+    return options
 
 
 def median_seconds(function, repeats):

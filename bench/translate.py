@@ -19,14 +19,13 @@ object with every figure.
 """
 
 import argparse
-import ast
 import statistics
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
-from common import machine_conditions, print_json
+from common import machine_conditions, parse_options, print_json
 
 import zoo
 from zoo.tasks.seq2seq import SOURCE_LENGTH_BUCKET
@@ -67,19 +66,6 @@ def parse_args():
     parser.add_argument("--length-penalty", type=float, default=0.6)
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
-
-
-def parse_options(pairs):
-    options = {}
-    for pair in pairs:
-        key, separator, value = pair.partition("=")
-        if not separator:
-            raise SystemExit(f"--option takes KEY=VALUE, got {pair!r}.")
-        try:
-            options[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            options[key] = value  # a bare string such as cell=gru
-    return options
 
 
 # === Training callbacks ===
