@@ -202,21 +202,34 @@ def test_keras_applications_encoder_builds_without_download_and_loads_local_weig
 
 def test_fine_tuning_the_last_layers_keeps_the_rest_and_batch_norm_frozen(tmp_path):
     model = tiny_captioner("transformer", encoder="mobilenet", encoder_alpha=0.25)
+    def trainable_layers(model):
+        encoder = model.backbone.image_encoder
+        return [layer.name for layer in encoder.layers if layer.weights and layer.trainable]
+
     model.backbone.set_trainable_encoder(4)
-    weighted = [layer for layer in model.backbone.image_encoder.layers if layer.weights]
-    trainable = [layer.name for layer in weighted if layer.trainable]
     # MobileNet ends in depthwise conv, batch norm, pointwise conv, batch norm.
-    assert trainable == ["conv_dw_13", "conv_pw_13"], trainable
+    assert trainable_layers(model) == ["conv_dw_13", "conv_pw_13"]
     assert model.backbone.get_config()["trainable_encoder"] == 4
     model.save(tmp_path / "fine_tuned.keras")
-    loaded = zoo.load(tmp_path / "fine_tuned.keras")
-    assert [layer.name for layer in loaded.backbone.image_encoder.layers if layer.trainable] == [
-        layer.name for layer in model.backbone.image_encoder.layers if layer.trainable
-    ]
+    assert trainable_layers(zoo.load(tmp_path / "fine_tuned.keras")) == trainable_layers(model)
     with raises(ValueError, "the small CNN trains whole or not at all"):
         tiny_captioner("transformer", trainable_encoder=2)
     with raises(ValueError, "`trainable_encoder` must be True, False or the number"):
         model.backbone.set_trainable_encoder(-1)
+
+
+def test_augmentation_changes_training_images_only_and_is_saved(tmp_path):
+    model = tiny_captioner(
+        "transformer", augmentation=[keras.layers.RandomTranslation(0.25, 0.25, seed=1)]
+    )
+    x, _, _ = model.preprocess(TEST_IMAGES[:4], tf.constant(TEST_CAPTIONS[:4]))
+    inference = model.backbone(x, training=False).numpy()
+    np.testing.assert_array_equal(model.backbone(x, training=False).numpy(), inference)
+    assert not np.allclose(model.backbone(x, training=True).numpy(), inference, atol=1e-3)
+    model.save(tmp_path / "augmented.keras")
+    loaded = zoo.load(tmp_path / "augmented.keras")
+    assert isinstance(loaded.backbone.augmentation[0], keras.layers.RandomTranslation)
+    np.testing.assert_allclose(loaded.backbone(x, training=False).numpy(), inference, atol=1e-6)
 
 
 BAD_INPUTS = [

@@ -55,6 +55,9 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
             model holds all its weights).
         trainable_encoder: bool, whether training updates the encoder; or an int n: only
             its last n layers that hold weights train (keras.applications encoders).
+        augmentation: None or a list of Keras random preprocessing layers (e.g.
+            `keras.layers.RandomTranslation(0.1, 0.1)`) applied to the preprocessed images
+            in training only.
         embedding_dim: int, size of the word (and show-and-tell image) embeddings.
         units: int, size of the LSTM state.
         attention_units: int, hidden size of the attention scoring network; defaults to
@@ -79,6 +82,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
         encoder_alpha=1.0,
         encoder_weights=None,
         trainable_encoder=True,
+        augmentation=None,
         embedding_dim=256,
         units=512,
         attention_units=None,
@@ -90,11 +94,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
             raise ValueError(f"`decoder` must be one of {RECURRENT_DECODERS}, got {decoder!r}.")
         # === Config ===
         self.vocabulary_size = vocabulary_size
-        self.image_shape = tuple(image_shape)
         self.decoder_name = decoder
-        self.encoder_name = encoder
-        self.encoder_filters = list(encoder_filters)
-        self.encoder_alpha = encoder_alpha
         self.embedding_dim = embedding_dim
         self.units = units
         self.attention_units = attention_units
@@ -103,12 +103,13 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
 
         # === Layers ===
         self._build_image_encoder(
+            image_shape,
             encoder,
-            self.image_shape,
             encoder_filters,
             encoder_weights,
             encoder_alpha,
             trainable_encoder,
+            augmentation,
         )
         self.decoder_embedding = keras.layers.Embedding(
             vocabulary_size, embedding_dim, name="decoder_embedding"
@@ -211,12 +212,8 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
     def get_config(self):
         return {
             "vocabulary_size": self.vocabulary_size,
-            "image_shape": list(self.image_shape),
+            **self._image_config(),
             "decoder": self.decoder_name,
-            "encoder": self.encoder_name,
-            "encoder_filters": self.encoder_filters,
-            "encoder_alpha": self.encoder_alpha,
-            "trainable_encoder": self.trainable_encoder,
             "embedding_dim": self.embedding_dim,
             "units": self.units,
             "attention_units": self.attention_units,
@@ -246,6 +243,7 @@ def image_captioner(
     encoder_alpha=1.0,
     encoder_weights=None,
     trainable_encoder=True,
+    augmentation=None,
     embedding_dim=256,
     units=512,
     attention_units=None,
@@ -281,6 +279,8 @@ def image_captioner(
         sequence_length: int, most tokens per caption (start and end included).
         trainable_encoder: bool, or an int n: fine-tune only the encoder's last n layers
             that hold weights (keras.applications encoders).
+        augmentation: None or a list of Keras random preprocessing layers, applied to the
+            images in training only (mind what they change: a flip swaps left and right).
         embedding_dim, units, attention_units, attention_regularization: the recurrent
             decoders' sizes (see `ImageCaptionerBackbone`).
         hidden_dim, num_layers, num_encoder_layers, num_heads, intermediate_dim: the
@@ -323,6 +323,7 @@ def image_captioner(
         "encoder_alpha": encoder_alpha,
         "encoder_weights": encoder_weights,
         "trainable_encoder": trainable_encoder,
+        "augmentation": augmentation,
     }
     if decoder == "transformer":
         backbone = TransformerCaptionerBackbone(

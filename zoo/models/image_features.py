@@ -6,24 +6,51 @@ from zoo.vision.image_encoders import image_encoder
 
 
 class ImageFeatures:
-    """Mixin of the captioning backbones: builds the convolutional encoder and reads its
-    feature grid as a sequence of grid-cell vectors, in row-major order.
+    """Mixin of the captioning backbones: the optional augmentation, the convolutional
+    encoder, and its feature grid read as a sequence of grid-cell vectors (row-major).
 
-    `_build_image_encoder` sets `image_encoder`, `grid_shape` (grid height, grid width) and
-    the flattening layer; `_image_features(images)` gives [batch, grid cells, channels];
+    `_build_image_encoder` sets the image options, `image_encoder`, `grid_shape` (grid
+    height, grid width) and the flattening layer; `_image_features(images)` gives [batch,
+    grid cells, channels]; `_image_config()` the options for `get_config`;
     `set_trainable_encoder` freezes or unfreezes the encoder (recompile the task after it).
     """
 
-    def _build_image_encoder(self, encoder, image_shape, filters, weights, alpha, trainable):
-        self.image_encoder = image_encoder(encoder, image_shape, filters, weights, alpha)
+    def _build_image_encoder(
+        self, image_shape, encoder, filters, weights, alpha, trainable, augmentation
+    ):
+        self.image_shape = tuple(image_shape)
+        self.encoder_name = encoder
+        self.encoder_filters = list(filters)
+        self.encoder_alpha = alpha
+        # Keras random preprocessing layers: active in training only, so `fit` sees a new
+        # variant of each image every epoch while `predict` and `export` see it as it is.
+        self.augmentation = [
+            keras.saving.deserialize_keras_object(layer) if isinstance(layer, dict) else layer
+            for layer in augmentation or ()
+        ]
+        self.image_encoder = image_encoder(encoder, self.image_shape, filters, weights, alpha)
         self.set_trainable_encoder(trainable)
-        grid = self.image_encoder.compute_output_shape((None, *image_shape))
+        grid = self.image_encoder.compute_output_shape((None, *self.image_shape))
         self.grid_shape = tuple(grid[1:3])
         self.grid_flatten = keras.layers.Reshape((-1, grid[-1]), name="grid_flatten")
 
     def _image_features(self, images, training=None):
         """float images -> the flattened feature grid [batch, grid cells, channels]."""
+        for layer in self.augmentation:
+            images = layer(images, training=training)
         return self.grid_flatten(self.image_encoder(images, training=training))
+
+    def _image_config(self):
+        return {
+            "image_shape": list(self.image_shape),
+            "encoder": self.encoder_name,
+            "encoder_filters": self.encoder_filters,
+            "encoder_alpha": self.encoder_alpha,
+            "trainable_encoder": self.trainable_encoder,
+            "augmentation": [
+                keras.saving.serialize_keras_object(layer) for layer in self.augmentation
+            ],
+        }
 
     def set_trainable_encoder(self, trainable):
         """Sets which encoder weights train, and records it in the config so that a saved

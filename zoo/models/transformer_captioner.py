@@ -32,8 +32,8 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
     Args:
         vocabulary_size: int, size of the caption vocabulary.
         image_shape: (height, width, 3), the size of the preprocessed images.
-        encoder, encoder_filters, encoder_alpha, encoder_weights, trainable_encoder: the image
-            encoder, as in `zoo.models.ImageCaptionerBackbone`.
+        encoder, encoder_filters, encoder_alpha, encoder_weights, trainable_encoder,
+            augmentation: the image encoder, as in `zoo.models.ImageCaptionerBackbone`.
         num_encoder_layers: int >= 0, Transformer encoder layers over the grid.
         num_decoder_layers: int, Transformer decoder layers.
         hidden_dim: int, the model's width.
@@ -59,6 +59,7 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
         encoder_alpha=1.0,
         encoder_weights=None,
         trainable_encoder=True,
+        augmentation=None,
         num_encoder_layers=1,
         num_decoder_layers=2,
         hidden_dim=256,
@@ -86,10 +87,6 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
             )
         # === Config ===
         self.vocabulary_size = vocabulary_size
-        self.image_shape = tuple(image_shape)
-        self.encoder_name = encoder
-        self.encoder_filters = list(encoder_filters)
-        self.encoder_alpha = encoder_alpha
         self.num_encoder_layers = num_encoder_layers
         self.num_decoder_layers = num_decoder_layers
         self.hidden_dim = hidden_dim
@@ -102,12 +99,13 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
 
         # === Layers ===
         self._build_image_encoder(
+            image_shape,
             encoder,
-            self.image_shape,
             encoder_filters,
             encoder_weights,
             encoder_alpha,
             trainable_encoder,
+            augmentation,
         )
         self.grid_projection = keras.layers.Dense(hidden_dim, name="grid_projection")
         self.grid_positions = keras_hub.layers.PositionEmbedding(
@@ -155,11 +153,7 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
     def get_config(self):
         return {
             "vocabulary_size": self.vocabulary_size,
-            "image_shape": list(self.image_shape),
-            "encoder": self.encoder_name,
-            "encoder_filters": self.encoder_filters,
-            "encoder_alpha": self.encoder_alpha,
-            "trainable_encoder": self.trainable_encoder,
+            **self._image_config(),
             "num_encoder_layers": self.num_encoder_layers,
             "num_decoder_layers": self.num_decoder_layers,
             "hidden_dim": self.hidden_dim,
