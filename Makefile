@@ -19,8 +19,9 @@ $(INSTALLED): setup.cfg pyproject.toml
 demo: $(INSTALLED)
 	$(PY) -m zoo.demo
 
+# One worker per core; each test module stays on one worker (tests/conftest.py).
 test: $(INSTALLED) lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadgroup
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check $(SOURCES)
