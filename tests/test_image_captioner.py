@@ -202,6 +202,7 @@ def test_keras_applications_encoder_builds_without_download_and_loads_local_weig
 
 def test_fine_tuning_the_last_layers_keeps_the_rest_and_batch_norm_frozen(tmp_path):
     model = tiny_captioner("transformer", encoder="mobilenet", encoder_alpha=0.25)
+
     def trainable_layers(model):
         encoder = model.backbone.image_encoder
         return [layer.name for layer in encoder.layers if layer.weights and layer.trainable]
