@@ -19,9 +19,10 @@ $(INSTALLED): setup.cfg pyproject.toml
 demo: $(INSTALLED)
 	$(PY) -m zoo.demo
 
-# One worker per core; each test module stays on one worker (tests/conftest.py).
+# One worker per core; each test file stays on one worker, so its trained fixtures are built
+# once. (Not --dist loadgroup: pytest-xdist 3.8 cannot tag groups under pytest 9.)
 test: $(INSTALLED) lint
-	$(PY) -m pytest -n auto --dist loadgroup
+	$(PY) -m pytest -n auto --dist loadfile
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check $(SOURCES)
