@@ -379,12 +379,11 @@ class Seq2Seq(keras.Model):
         sampler = self._resolve_sampler(sampler)
         if return_attention:
             self._check_has_attention()
-        generate_token_ids = tf.function(
-            lambda source, padding_mask: self.generate(
-                source, padding_mask, sampler, max_length, return_attention
-            ),
-            jit_compile=jit_compile,
-        )
+
+        # A def, not a lambda: AutoGraph cannot always find a lambda's source.
+        @tf.function(jit_compile=jit_compile)
+        def generate_token_ids(source, padding_mask):
+            return self.generate(source, padding_mask, sampler, max_length, return_attention)
 
         # One trace for every batch size (XLA still compiles the loop per shape bucket).
         @tf.function(input_signature=self.generator_input_signature)
