@@ -7,7 +7,6 @@ from zoo.models.transformer_decoding import (
     TransformerDecoding,
     check_transformer_options,
     embedding_initializer,
-    final_norm,
 )
 from zoo.models.vectorizers import shared_vectorizer, translation_vectorizers
 from zoo.schedules import transformer_optimizer
@@ -129,17 +128,9 @@ class TransformerBackbone(TransformerDecoding):
             if positions == "sinusoidal"
             else keras_hub.layers.PositionEmbedding(max_sequence_length, name="source_positions")
         )
-        self.encoder_layers = [
-            keras_hub.layers.TransformerEncoder(
-                intermediate_dim,
-                num_heads,
-                dropout=dropout,
-                normalize_first=norm_first,
-                name=f"encoder_layer_{i}",
-            )
-            for i in range(num_encoder_layers)
-        ]
-        self.encoder_norm = final_norm(norm_first, "encoder")
+        self._build_encoder_layers(
+            num_encoder_layers, intermediate_dim, num_heads, dropout, norm_first
+        )
 
         # === Functional Model ===
         inputs, logits = self._teacher_forced_graph()

@@ -5,11 +5,7 @@ import keras_hub
 
 from zoo.models.image_features import ImageFeatures
 from zoo.models.inputs import captioning_inputs
-from zoo.models.transformer_decoding import (
-    TransformerDecoding,
-    check_transformer_options,
-    final_norm,
-)
+from zoo.models.transformer_decoding import TransformerDecoding, check_transformer_options
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -111,17 +107,9 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
         self.grid_positions = keras_hub.layers.PositionEmbedding(
             self.grid_shape[0] * self.grid_shape[1], name="grid_positions"
         )
-        self.encoder_layers = [
-            keras_hub.layers.TransformerEncoder(
-                intermediate_dim,
-                num_heads,
-                dropout=dropout,
-                normalize_first=norm_first,
-                name=f"encoder_layer_{i}",
-            )
-            for i in range(num_encoder_layers)
-        ]
-        self.encoder_norm = final_norm(norm_first and num_encoder_layers > 0, "encoder")
+        self._build_encoder_layers(
+            num_encoder_layers, intermediate_dim, num_heads, dropout, norm_first
+        )
         self._build_decoder(
             vocabulary_size,
             num_decoder_layers,

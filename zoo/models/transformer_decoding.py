@@ -1,4 +1,5 @@
-"""The Transformer decoder side shared by the Transformer translator and captioner."""
+"""What the Transformer backbones (translator, captioner) share: the encoder layer stack and
+the whole decoder side."""
 
 import math
 
@@ -24,9 +25,24 @@ class TransformerDecoding(CachedEncoderDecoder):
     sinusoidal or learned positions), the stack of `zoo.layers.TransformerDecoderLayer`,
     the final normalisation (pre-LN only) and the output projection: the target embedding
     transposed when `tied_embeddings`, else its own matrix. Subclasses call it in `__init__`,
-    build their encoder, and provide `_run_encoder` (and `_source`) for
+    build their encoder (`_build_encoder_layers` makes its stack of
+    `keras_hub.layers.TransformerEncoder`), and provide `_run_encoder` (and `_source`) for
     `CachedEncoderDecoder`, which decodes step by step with fixed-size key/value caches.
     """
+
+    def _build_encoder_layers(self, num_layers, intermediate_dim, num_heads, dropout, norm_first):
+        self.encoder_layers = [
+            keras_hub.layers.TransformerEncoder(
+                intermediate_dim,
+                num_heads,
+                dropout=dropout,
+                normalize_first=norm_first,
+                name=f"encoder_layer_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        # Pre-LN leaves the stack's output unnormalised: normalise it once at the end.
+        self.encoder_norm = final_norm(norm_first and num_layers > 0, "encoder")
 
     def _build_decoder(
         self,
