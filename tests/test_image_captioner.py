@@ -18,7 +18,8 @@ IMAGE_SIZE = 32
 TRAIN_IMAGES, TRAIN_CAPTIONS = zoo.datasets.shapes_captions(3000, seed=0, image_size=IMAGE_SIZE)
 TEST_IMAGES, TEST_CAPTIONS = zoo.datasets.shapes_captions(200, seed=1, image_size=IMAGE_SIZE)
 # Show-attend-tell measured 91% and 98% held-out exact match after 9 epochs in two runs,
-# 99.5% after 12. Show-and-tell, which sees the image once through a from-scratch CNN,
+# 99.5% after 12; the Transformer decoder 96.5% after 7 epochs, 98.5% after 8.
+# Show-and-tell, which sees the image once through a from-scratch CNN,
 # stays near the caption prior (0-10% after 10 epochs; the settings tried are in the
 # issue-5 notes): it gets a short run, for the tests that need only a model.
 EPOCHS = {"show-and-tell": 2, "show-attend-tell": 12, "transformer": 8}
