@@ -30,7 +30,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from common import machine_conditions, parse_options, print_json
+from common import BatchMeter, machine_conditions, parse_options, print_json
 
 import zoo
 
@@ -162,23 +162,10 @@ def load_splits(args):
 
 
 # === Training ===
-class StepCounter(keras.callbacks.Callback):
-    """Counts the training batches of every epoch."""
-
-    def on_train_begin(self, logs=None):
-        self.batches_per_epoch = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.batches_per_epoch.append(0)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.batches_per_epoch[-1] += 1
-
-
 def train_phase(model, name, train, validation, seconds, initial_epoch, args):
     """Fits for `seconds` of wall clock (tracing and validation included); returns the
     phase's figures."""
-    counter = StepCounter()
+    counter = BatchMeter()
     start = time.perf_counter()
     history = model.fit(
         *train,

@@ -1,5 +1,5 @@
-"""What the benchmark scripts share: timing, the machine's description, `--option` parsing
-and the JSON line."""
+"""What the benchmark scripts share: timing, training batches counted and timed, the
+machine's description, `--option` parsing and the JSON line."""
 
 import ast
 import json
@@ -7,6 +7,30 @@ import os
 import platform
 import statistics
 import time
+
+import keras
+
+
+class BatchMeter(keras.callbacks.Callback):
+    """Counts the training batches of every epoch and times each one.
+
+    A batch's time runs from `on_train_batch_begin` to `on_train_batch_end`, which in Keras'
+    TensorFlow trainer spans fetching the batch and the training step, but not validation.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.batches_per_epoch = []
+        self.batch_seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches_per_epoch.append(0)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._batch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batch_seconds.append(time.perf_counter() - self._batch_start)
+        self.batches_per_epoch[-1] += 1
 
 
 def parse_options(pairs):
@@ -52,7 +76,6 @@ def interleaved_median_seconds(functions, repeats):
 
 def machine_conditions():
     """The conditions a figure was measured under: cores, CPU, library versions, load."""
-    import keras
     import tensorflow as tf
 
     return {

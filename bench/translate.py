@@ -25,7 +25,7 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
-from common import machine_conditions, parse_options, print_json
+from common import BatchMeter, machine_conditions, parse_options, print_json
 
 import zoo
 from zoo.tasks.seq2seq import SOURCE_LENGTH_BUCKET
@@ -69,28 +69,6 @@ def parse_args():
 
 
 # === Training callbacks ===
-class BatchMeter(keras.callbacks.Callback):
-    """Counts the training batches of every epoch and times each one.
-
-    A batch's time runs from `on_train_batch_begin` to `on_train_batch_end`, which in Keras'
-    TensorFlow trainer spans fetching the batch and the training step, but not validation.
-    """
-
-    def on_train_begin(self, logs=None):
-        self.batches_per_epoch = []
-        self.batch_seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.batches_per_epoch.append(0)
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._batch_start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.batch_seconds.append(time.perf_counter() - self._batch_start)
-        self.batches_per_epoch[-1] += 1
-
-
 def label_token_counts(model, targets):
     """Real target tokens per pair as the loss sees them: the target's tokens, truncated as the
     vectorizer packs them, plus the end token."""
