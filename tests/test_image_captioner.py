@@ -17,12 +17,13 @@ from zoo.layers import DoublyStochasticRegularization
 IMAGE_SIZE = 32
 TRAIN_IMAGES, TRAIN_CAPTIONS = zoo.datasets.shapes_captions(3000, seed=0, image_size=IMAGE_SIZE)
 TEST_IMAGES, TEST_CAPTIONS = zoo.datasets.shapes_captions(200, seed=1, image_size=IMAGE_SIZE)
-# Show-attend-tell measured 91% and 98% held-out exact match after 9 epochs in two runs,
-# 99.5% after 12; the Transformer decoder 96.5% after 7 epochs, 98.5% after 8.
-# Show-and-tell, which sees the image once through a from-scratch CNN,
-# stays near the caption prior (0-10% after 10 epochs; the settings tried are in the
-# issue-5 notes): it gets a short run, for the tests that need only a model.
-EPOCHS = {"show-and-tell": 2, "show-attend-tell": 12, "transformer": 8}
+# Held-out exact match per epoch (measured with these options and the small CNN's batch
+# normalisation): show-attend-tell 93.5, 94.5, 99.5, 100% after epochs 4-7; the Transformer
+# decoder 97, 100, 100% after epochs 4-6. Show-and-tell, which sees the image once,
+# learns the colours and shapes but not the relation: 10% after 10 epochs, with the image
+# as its first input or as its first state (the settings tried are in the issue-5 notes);
+# it gets a short run, for the tests that need only a model.
+EPOCHS = {"show-and-tell": 2, "show-attend-tell": 8, "transformer": 6}
 DECODER_OPTIONS = {
     "show-and-tell": {"embedding_dim": 32, "units": 128, "learning_rate": 3e-3},
     "show-attend-tell": {"embedding_dim": 32, "units": 128, "learning_rate": 3e-3},
@@ -137,7 +138,7 @@ def test_doubly_stochastic_penalty_equals_numpy():
     inputs = rng.random((3, 5, 2)).astype("float32")
     np.testing.assert_array_equal(layer(inputs, weights, mask).numpy(), inputs)
     coverage = (weights * mask[:, :, None]).sum(1)
-    expected = 0.7 * ((1 - coverage) ** 2).sum(-1).mean()
+    expected = 0.7 * ((1 - coverage) ** 2).sum() / mask.sum()  # per real token, as the loss
     np.testing.assert_allclose(float(layer.losses[-1]), expected, rtol=1e-6)
 
 
@@ -184,6 +185,23 @@ def test_several_captions_per_image_are_one_example_each():
     np.testing.assert_array_equal(images.numpy(), TRAIN_IMAGES[[0, 0, 1]])
 
 
+def test_small_cnn_batch_norm_is_the_default_and_older_configs_build_without_it():
+    backbone = tiny_captioner("show-and-tell").backbone
+    cnn = backbone.image_encoder
+    assert backbone.get_config()["encoder_batch_norm"] is True
+    assert [layer.momentum for layer in cnn.normalizations] == [0.9, 0.9, 0.9]
+    assert not any(convolution.use_bias for convolution in cnn.convolutions)
+    # A model saved before the option existed has no "encoder_batch_norm" in its config.
+    config = backbone.get_config()
+    del config["encoder_batch_norm"]
+    older = type(backbone).from_config(config)
+    assert older.image_encoder.normalizations == []
+    assert all(convolution.use_bias for convolution in older.image_encoder.convolutions)
+    # Per channel: batch norm's gamma, beta, moving mean and variance against a bias.
+    channels = sum(cnn.filters)
+    assert older.count_params() == backbone.count_params() - 4 * channels + channels
+
+
 def test_keras_applications_encoder_builds_without_download_and_loads_local_weights(tmp_path):
     model = tiny_captioner("show-attend-tell", encoder="mobilenet", encoder_alpha=0.25)
     assert model.image_preprocessor.normalization == "tf"
@@ -221,8 +239,12 @@ def test_fine_tuning_the_last_layers_keeps_the_rest_and_batch_norm_frozen(tmp_pa
 
 
 def test_augmentation_changes_training_images_only_and_is_saved(tmp_path):
+    # Without batch norm, whose batch statistics would also change the training outputs
+    # (and whose moving statistics a training call updates).
     model = tiny_captioner(
-        "transformer", augmentation=[keras.layers.RandomTranslation(0.25, 0.25, seed=1)]
+        "transformer",
+        augmentation=[keras.layers.RandomTranslation(0.25, 0.25, seed=1)],
+        encoder_batch_norm=False,
     )
     x, _, _ = model.preprocess(TEST_IMAGES[:4], tf.constant(TEST_CAPTIONS[:4]))
     inference = model.backbone(x, training=False).numpy()

@@ -9,8 +9,11 @@ class DoublyStochasticRegularization(keras.layers.Layer):
     Each decoder step's attention over the image regions sums to 1; this asks the attention
     of all the steps of a caption to also sum to about 1 at every region, so the decoder
     looks at every part of the image and at none for too long. The loss added is
-    `strength * mean over the batch of sum_i (1 - sum_t alpha_ti) ** 2`, where t runs over
-    the real (unpadded) caption positions and i over the regions.
+    `strength * sum over the batch of sum_i (1 - sum_t alpha_ti) ** 2 / real tokens in the
+    batch`, where t runs over the real (unpadded) caption positions and i over the regions.
+    Xu et al. add `strength` times the penalty to each caption's summed negative
+    log-likelihood; the captioners' loss is a mean over the batch's real tokens, so the
+    penalty is divided by the same count, and `strength` means what the paper's lambda does.
 
     Like `keras.layers.ActivityRegularization` it returns its `inputs` unchanged, so that it
     sits on the path to the model's outputs and Keras collects its loss in `fit` and
@@ -36,12 +39,11 @@ class DoublyStochasticRegularization(keras.layers.Layer):
         self.strength = strength
 
     def call(self, inputs, attention_weights, padding_mask=None):
-        if padding_mask is not None:
-            attention_weights = attention_weights * ops.cast(
-                padding_mask[:, :, None], attention_weights.dtype
-            )
-        coverage = ops.sum(attention_weights, axis=1)
-        penalty = ops.mean(ops.sum(ops.square(1.0 - coverage), axis=-1))
+        if padding_mask is None:
+            padding_mask = ops.ones(ops.shape(attention_weights)[:2], "bool")
+        real = ops.cast(padding_mask, attention_weights.dtype)
+        coverage = ops.sum(attention_weights * real[:, :, None], axis=1)
+        penalty = ops.sum(ops.square(1.0 - coverage)) / ops.maximum(ops.sum(real), 1.0)
         self.add_loss(self.strength * penalty)
         return inputs
 

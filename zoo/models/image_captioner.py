@@ -49,6 +49,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
         decoder: one of `RECURRENT_DECODERS`.
         encoder: one of `zoo.vision.ENCODERS`: "small-cnn" or a keras.applications name.
         encoder_filters: list of ints, the small CNN's channels per block.
+        encoder_batch_norm: bool, whether the small CNN batch-normalises its convolutions.
         encoder_alpha: float, the width multiplier of the MobileNet encoders.
         encoder_weights: None or the path of a local weights file for a keras.applications
             encoder, loaded when the backbone is built (and not kept in its config: a saved
@@ -79,6 +80,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
         decoder="show-attend-tell",
         encoder="small-cnn",
         encoder_filters=(32, 64, 128),
+        encoder_batch_norm=False,
         encoder_alpha=1.0,
         encoder_weights=None,
         trainable_encoder=True,
@@ -106,6 +108,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
             image_shape,
             encoder,
             encoder_filters,
+            encoder_batch_norm,
             encoder_weights,
             encoder_alpha,
             trainable_encoder,
@@ -240,6 +243,7 @@ def image_captioner(
     lowercase=True,
     sequence_length=32,
     encoder_filters=(32, 64, 128),
+    encoder_batch_norm=True,
     encoder_alpha=1.0,
     encoder_weights=None,
     trainable_encoder=True,
@@ -277,6 +281,10 @@ def image_captioner(
         tokenizer_level: "word" (default), "subword" or "character".
         lowercase: bool, whether captions are lower-cased.
         sequence_length: int, most tokens per caption (start and end included).
+        encoder_filters: list of ints, the small CNN's channels per block.
+        encoder_batch_norm: bool, whether the small CNN batch-normalises its convolutions
+            (the backbones default to False, so that models saved before the option existed
+            load as they were).
         trainable_encoder: bool, or an int n: fine-tune only the encoder's last n layers
             that hold weights (keras.applications encoders).
         augmentation: None or a list of Keras random preprocessing layers, applied to the
@@ -320,6 +328,7 @@ def image_captioner(
         "image_shape": preprocessor.image_shape,
         "encoder": encoder,
         "encoder_filters": encoder_filters,
+        "encoder_batch_norm": encoder_batch_norm,
         "encoder_alpha": encoder_alpha,
         "encoder_weights": encoder_weights,
         "trainable_encoder": trainable_encoder,

@@ -16,11 +16,12 @@ class ImageFeatures:
     """
 
     def _build_image_encoder(
-        self, image_shape, encoder, filters, weights, alpha, trainable, augmentation
+        self, image_shape, encoder, filters, batch_norm, weights, alpha, trainable, augmentation
     ):
         self.image_shape = tuple(image_shape)
         self.encoder_name = encoder
         self.encoder_filters = list(filters)
+        self.encoder_batch_norm = batch_norm
         self.encoder_alpha = alpha
         # Keras random preprocessing layers: active in training only, so `fit` sees a new
         # variant of each image every epoch while `predict` and `export` see it as it is.
@@ -28,7 +29,9 @@ class ImageFeatures:
             keras.saving.deserialize_keras_object(layer) if isinstance(layer, dict) else layer
             for layer in augmentation or ()
         ]
-        self.image_encoder = image_encoder(encoder, self.image_shape, filters, weights, alpha)
+        self.image_encoder = image_encoder(
+            encoder, self.image_shape, filters, weights, alpha, batch_norm
+        )
         self.set_trainable_encoder(trainable)
         grid = self.image_encoder.compute_output_shape((None, *self.image_shape))
         self.grid_shape = tuple(grid[1:3])
@@ -45,6 +48,7 @@ class ImageFeatures:
             "image_shape": list(self.image_shape),
             "encoder": self.encoder_name,
             "encoder_filters": self.encoder_filters,
+            "encoder_batch_norm": self.encoder_batch_norm,
             "encoder_alpha": self.encoder_alpha,
             "trainable_encoder": self.trainable_encoder,
             "augmentation": [

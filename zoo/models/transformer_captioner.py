@@ -28,8 +28,9 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
     Args:
         vocabulary_size: int, size of the caption vocabulary.
         image_shape: (height, width, 3), the size of the preprocessed images.
-        encoder, encoder_filters, encoder_alpha, encoder_weights, trainable_encoder,
-            augmentation: the image encoder, as in `zoo.models.ImageCaptionerBackbone`.
+        encoder, encoder_filters, encoder_batch_norm, encoder_alpha, encoder_weights,
+            trainable_encoder, augmentation: the image encoder, as in
+            `zoo.models.ImageCaptionerBackbone`.
         num_encoder_layers: int >= 0, Transformer encoder layers over the grid.
         num_decoder_layers: int, Transformer decoder layers.
         hidden_dim: int, the model's width.
@@ -52,6 +53,7 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
         image_shape=(224, 224, 3),
         encoder="small-cnn",
         encoder_filters=(32, 64, 128),
+        encoder_batch_norm=False,
         encoder_alpha=1.0,
         encoder_weights=None,
         trainable_encoder=True,
@@ -98,6 +100,7 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
             image_shape,
             encoder,
             encoder_filters,
+            encoder_batch_norm,
             encoder_weights,
             encoder_alpha,
             trainable_encoder,
