@@ -17,7 +17,7 @@ fine-tuned at a 10x lower learning rate for `--fine-tune-fraction` of it.
 
 Run from the repository root:
 
-    TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/caption.py --budget-minutes 20
+    TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/caption.py --budget-minutes 12
 
 A quick check: `--budget-minutes 0.2 --max-train-images 40 --max-validation-images 10
 --max-test-images 20 --image-size 64`. The last line printed is one JSON object with every
@@ -62,7 +62,7 @@ def parse_args():
     )
     parser.add_argument(
         "--decoder",
-        default="show-and-tell,show-attend-tell",
+        default="show-and-tell,show-attend-tell,transformer",
         help="comma-separated decoders, passed to zoo.image_captioner as they are",
     )
     parser.add_argument(
