@@ -34,7 +34,8 @@ CATALOG = {
     # T5 at transformer-small's sizes (t5's defaults: hidden 256, 3+3 layers, 4 heads,
     # d_ff 1024), so the two compare the architectures rather than their widths.
     "t5-compact": (t5, {}),
-    # Vinyals et al. (2015): the image embedding is the LSTM's first input.
+    # Vinyals et al. (2015): the embedding of the max-pooled feature grid is the LSTM's
+    # first input.
     "captioner-show-and-tell": (image_captioner, {"decoder": "show-and-tell"}),
     # Xu et al. (2015): soft attention over the feature grid, gated, with the doubly
     # stochastic penalty of weight 1.
