@@ -14,6 +14,7 @@ from tests.test_case import (
     step_by_step_logits,
     teacher_forced_batch,
     tiny_translator,
+    with_moved_weights,
 )
 from zoo.models.recurrent_translator import ATTENTIONS
 
@@ -38,9 +39,8 @@ DECODING_VARIANTS = {
 
 @pytest.mark.parametrize("options", DECODING_VARIANTS.values(), ids=DECODING_VARIANTS.keys())
 def test_cached_decoding_equals_teacher_forcing_with_its_attention(options):
-    model = tiny_translator(SOURCES, TARGETS, **options)
-    x, y, sample_weight = teacher_forced_batch(model, SOURCES, TARGETS)
-    model.train_on_batch(x, y, sample_weight)
+    model = with_moved_weights(tiny_translator(SOURCES, TARGETS, **options))
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
     logits, weights = step_by_step_logits(model.backbone, x, return_attention=True)
     real = x["decoder_padding_mask"]  # padded positions are never decoded
     np.testing.assert_allclose(logits[real], model.backbone(x).numpy()[real], atol=1e-5)

@@ -20,11 +20,11 @@ from tests.cached_decoding_checks import (
 from tests.test_case import (
     MEMORY_SOURCES,
     MEMORY_TARGETS,
-    after_one_training_step,
     normalized,
     serve_in_fresh_process,
     step_by_step_logits,
     teacher_forced_batch,
+    with_moved_weights,
 )
 from zoo.layers import RelativePositionBias, T5Attention
 from zoo.models import T5Backbone, t5
@@ -56,7 +56,7 @@ def tiny_t5(sources=SOURCES, targets=TARGETS, **options):
 
 @functools.cache
 def random_model(option):
-    return after_one_training_step(tiny_t5(**OPTIONS[option]), SOURCES, TARGETS)
+    return with_moved_weights(tiny_t5(**OPTIONS[option]))
 
 
 # === T5Attention ===

@@ -20,9 +20,9 @@ from tests.test_case import (
     MEMORY_OUTPUTS,
     MEMORY_SOURCES,
     MEMORY_TARGETS,
-    after_one_training_step,
     serve_in_fresh_process,
     teacher_forced_batch,
+    with_moved_weights,
 )
 
 SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
@@ -53,7 +53,7 @@ def tiny_transformer(sources=SOURCES, targets=TARGETS, **options):
 
 @functools.cache
 def random_model(option):
-    return after_one_training_step(tiny_transformer(**OPTIONS[option]), SOURCES, TARGETS)
+    return with_moved_weights(tiny_transformer(**OPTIONS[option]))
 
 
 @pytest.mark.parametrize("option", OPTIONS)
