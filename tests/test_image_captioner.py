@@ -19,8 +19,8 @@ TRAIN_IMAGES, TRAIN_CAPTIONS = zoo.datasets.shapes_captions(3000, seed=0, image_
 TEST_IMAGES, TEST_CAPTIONS = zoo.datasets.shapes_captions(200, seed=1, image_size=IMAGE_SIZE)
 # Held-out exact match per epoch (measured with these options and the small CNN's batch
 # normalisation): show-and-tell 78, 87.5, 90.5, 98, 98, 99, 99.5, 94% after epochs 10-17
-# (at 3e-3 it swung between 90 and 95.5% over epochs 13-16); show-attend-tell 93.5, 94.5, 99.5, 100%
-# after epochs 4-7; the Transformer decoder 97, 100, 100% after epochs 4-6.
+# (at 3e-3 it swung between 90 and 95.5% over epochs 13-16); show-attend-tell 93.5, 94.5,
+# 99.5, 100% after epochs 4-7; the Transformer decoder 97, 100, 100% after epochs 4-6.
 EPOCHS = {"show-and-tell": 16, "show-attend-tell": 8, "transformer": 6}
 DECODER_OPTIONS = {
     "show-and-tell": {"embedding_dim": 32, "units": 128, "learning_rate": 2e-3},

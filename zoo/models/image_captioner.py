@@ -32,8 +32,8 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
       before the start token; the words never see the image again. The embedding is a dense
       layer over the grid pooled to one vector, as the paper embeds GoogLeNet's pooled
       features (`image_pooling`: "max" or "mean" over the grid cells), or over the whole
-      flattened grid ("flatten"). On the shapes captions only max pooling learns where things
-      are: the flattened grid plateaus near 10% exact captions, the mean learns slower.
+      flattened grid ("flatten"). On the shapes captions max pooling learns where things are
+      fastest; the mean learns slower, and the flattened grid plateaus near 10% exact.
     - "show-attend-tell" (Xu et al. 2015, soft attention): the LSTM state starts from two
       tanh layers over the mean feature vector, and every step reads an additive (Bahdanau)
       attention-weighted sum of the grid's feature vectors, computed from the previous state
