@@ -21,8 +21,8 @@ demo: $(INSTALLED)
 
 # One worker per core; each test file stays on one worker, so its trained fixtures are built
 # once, and files go out in tests/conftest.py's order, the slowest first (xdist's default
-# reorders them by test count). (Not --dist loadgroup: pytest-xdist 3.8 cannot tag groups
-# under pytest 9.)
+# reorders them by test count; --no-loadscope-reorder needs pytest-xdist 3.8). (Not --dist
+# loadgroup: pytest-xdist 3.8 cannot tag groups under pytest 9.)
 test: $(INSTALLED) lint
 	$(PY) -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
