@@ -207,7 +207,8 @@ def test_small_cnn_batch_norm_is_the_default_and_older_configs_build_without_it(
 )
 def test_show_and_tell_embeds_the_pooled_feature_grid(pooling, reference):
     backbone = tiny_captioner("show-and-tell", image_pooling=pooling).backbone
-    grid = np.random.default_rng(0).normal(size=(2, 16, 64)).astype("float32")
+    grid_shape = (2, np.prod(backbone.grid_shape), backbone.encoder_filters[-1])
+    grid = np.random.default_rng(0).normal(size=grid_shape).astype("float32")
     kernel, bias = (weight.numpy() for weight in backbone.image_embedding.weights)
     np.testing.assert_allclose(
         backbone._image_embedding(grid).numpy(), reference(grid) @ kernel + bias, atol=1e-5
@@ -221,8 +222,9 @@ def test_max_pooling_is_the_default_and_older_configs_embed_the_flattened_grid()
     config = backbone.get_config()
     del config["image_pooling"]
     older = type(backbone).from_config(config)
-    grid_cells = np.prod(backbone.grid_shape)
-    assert older.image_embedding.kernel.shape == (grid_cells * 64, 32)
+    channels, grid_cells = backbone.encoder_filters[-1], np.prod(backbone.grid_shape)
+    assert backbone.image_embedding.kernel.shape == (channels, backbone.embedding_dim)
+    assert older.image_embedding.kernel.shape == (grid_cells * channels, backbone.embedding_dim)
 
 
 def test_keras_applications_encoder_builds_without_download_and_loads_local_weights(tmp_path):
