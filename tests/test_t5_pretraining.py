@@ -36,7 +36,8 @@ def test_pretraining_examples_pack_the_texts_and_drop_spans_as_asked():
     vectorizer = model.source_vectorizer
     sentinels = sentinel_ids(vectorizer.vocabulary)
     examples, dropped = [], 0
-    for x, y, weight in model.pretraining_dataset(TEXTS * 5, batch_size=8):
+    dataset = model.pretraining_dataset(TEXTS * 5, batch_size=8)
+    for x, y, weight in dataset:
         for inputs, targets, real in zip(
             x["encoder_token_ids"].numpy(), y.numpy(), weight.numpy() > 0, strict=True
         ):
@@ -49,6 +50,8 @@ def test_pretraining_examples_pack_the_texts_and_drop_spans_as_asked():
     assert sorted(np.concatenate(examples)) == sorted(all_tokens)
     assert [len(example) for example in examples].count(21) == len(examples) - 1
     assert dropped / len(all_tokens) == pytest.approx(0.15, abs=0.02)
+    # The dataset knows its length, so Keras shows the steps and does not warn it ran out.
+    assert dataset.cardinality() == -(-len(examples) // 8)
 
 
 def test_pretraining_learns_to_fill_in_the_dropped_spans():

@@ -230,14 +230,19 @@ class Seq2Seq(keras.Model):
         # pre-training text: T5's noise mask always ends a sequence with a dropped span, so
         # on single short sentences it would mostly drop their final punctuation.
         example_length = self.source_vectorizer.sequence_length - 1
+        token_ids = self.source_vectorizer.tokenize(tf.constant(texts))
+        # Shuffling changes the examples, never their number: telling tf.data (which cannot
+        # count through `unbatch`) lets Keras show the steps and not warn that data ran out.
+        examples = -(-int(tf.size(token_ids.flat_values)) // example_length)
         return (
-            tf.data.Dataset.from_tensor_slices(self.source_vectorizer.tokenize(tf.constant(texts)))
+            tf.data.Dataset.from_tensor_slices(token_ids)
             .shuffle(len(texts), reshuffle_each_iteration=True)
             .unbatch()
             .batch(example_length)
             .map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
             .ragged_batch(batch_size)
             .map(self.teacher_forcing)
+            .apply(tf.data.experimental.assert_cardinality(-(-examples // batch_size)))
             .prefetch(tf.data.AUTOTUNE)
         )
 
