@@ -51,6 +51,27 @@ def test_reserved_tokens_padding_and_start_end():
     assert without_start.numpy()[0, 0] != vectorizer.start_token_id
 
 
+@pytest.mark.parametrize("add_start", [True, False])
+@pytest.mark.parametrize("add_end", [True, False])
+def test_pack_truncates_adds_start_end_and_pads_to_the_longest(add_start, add_end):
+    vectorizer = TextVectorizer.from_corpus(CORPUS, 200, sequence_length=8)
+    rng = np.random.default_rng(0)
+    rows = [rng.integers(4, 200, size=length).tolist() for length in (0, 3, 12, 5, 6)]
+    kept = 8 - add_start - add_end
+    start, end = [vectorizer.start_token_id] * add_start, [vectorizer.end_token_id] * add_end
+    for batch in (rows, rows[:2], rows[:1]):  # padded to 8, to 5 (or fewer), to 2 (or fewer)
+        expected = [start + row[:kept] + end for row in batch]
+        width = max(len(row) for row in expected)
+        token_ids, padding_mask = vectorizer.pack(
+            tf.ragged.constant(batch, dtype=tf.int32), add_start, add_end
+        )
+        np.testing.assert_array_equal(
+            token_ids, [row + [vectorizer.pad_token_id] * (width - len(row)) for row in expected]
+        )
+        lengths = [[len(row)] for row in expected]
+        np.testing.assert_array_equal(padding_mask, np.arange(width) < np.array(lengths))
+
+
 def test_detokenize_stops_at_the_end_token_and_empty_text_round_trips():
     vectorizer = TextVectorizer.from_corpus(CORPUS, 200)
     run = vectorizer.tokenize(tf.constant(["Run!"])).to_list()[0]

@@ -45,17 +45,24 @@ class Vectorizer:
         Unlike keras_hub's StartEndPacker, which pads every batch to `sequence_length`,
         this pads only as far as the batch needs: recurrent layers pay for every step.
         """
-        batch_size = token_ids.nrows()
         num_reserved = int(add_start) + int(add_end)
-        token_ids = token_ids[:, : self.sequence_length - num_reserved]
-        pieces = [token_ids]
+        kept = self.sequence_length - num_reserved
+        # Dense ops on the padded ids: ragged slicing and concatenation expand into many
+        # small ops, which tf.data instantiates anew for every epoch's iterator (one pass
+        # over a 5-batch training set took 107 ms with them, 36 ms without).
+        lengths = tf.minimum(tf.cast(token_ids.row_lengths(), tf.int32), kept) + num_reserved
+        pieces = [token_ids.to_tensor(self.pad_token_id)[:, :kept]]
+        batch_size = tf.shape(pieces[0])[0]
         if add_start:
             pieces.insert(0, tf.fill([batch_size, 1], self.start_token_id))
-        if add_end:
-            pieces.append(tf.fill([batch_size, 1], self.end_token_id))
+        if add_end:  # a column of room, the end token written after each sequence below
+            pieces.append(tf.fill([batch_size, 1], self.pad_token_id))
         token_ids = tf.concat(pieces, axis=1)
-        padding_mask = tf.ones_like(token_ids, dtype=tf.bool).to_tensor(False)
-        return token_ids.to_tensor(self.pad_token_id), padding_mask
+        positions = tf.range(tf.shape(token_ids)[1])
+        if add_end:
+            is_end = positions == tf.expand_dims(lengths - 1, 1)
+            token_ids = tf.where(is_end, self.end_token_id, token_ids)
+        return token_ids, positions < tf.expand_dims(lengths, 1)
 
     def readable_token_ids(self, token_ids):
         """int [batch, length] -> ragged int32: the ids before the first end token, without
