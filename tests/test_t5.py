@@ -125,7 +125,7 @@ def test_t5_attention_cache_steps_equal_full_causal_attention_under_xla():
             cache_index=index,
         )
 
-    cache = (tf.zeros((2, 5, 2, 4)), tf.zeros((2, 5, 2, 4)))
+    cache = (tf.zeros((2, 2, 5, 4)), tf.zeros((2, 2, 5, 4)))  # [batch, heads, length, dim]
     for index in range(5):
         outputs, weights, cache = step(inputs[:, index : index + 1], cache, tf.constant(index))
         np.testing.assert_allclose(outputs[:, 0], full[:, index], atol=1e-5)

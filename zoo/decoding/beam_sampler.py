@@ -83,7 +83,7 @@ class BeamSampler(Sampler):
             # Read from a loop variable: inside the loop body a captured batch size tensor loses
             # its static value, and with it the static shapes the loop needs.
             batch_size = tf.shape(finished)[0]
-            logits, cache = step_fn(previous_token_ids, cache, index)
+            logits, next_cache = step_fn(previous_token_ids, cache, index)
             step_log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))
             vocabulary_size = tf.shape(step_log_probs)[-1]
             step_log_probs = tf.reshape(step_log_probs, [batch_size, num_beams, -1])
@@ -110,7 +110,14 @@ class BeamSampler(Sampler):
             token_ids = tf.gather(token_ids, beam_indices, batch_dims=1)
             token_ids = write_at_position(token_ids, index, next_token_ids)
             cache = tf.nest.map_structure(
-                lambda x: reorder_beams(x, beam_indices, batch_size, num_beams), cache
+                lambda new, old: (
+                    # What the step passed through unchanged (the encoder's outputs, the
+                    # cross-attention keys) is still the same for every beam of an item, all
+                    # copies from the start, and needs no reordering.
+                    new if new is old else reorder_beams(new, beam_indices, batch_size, num_beams)
+                ),
+                next_cache,
+                cache,
             )
             previous_token_ids = tf.reshape(next_token_ids, [-1])
             return (

@@ -1,6 +1,13 @@
 import keras
 from keras import ops
 
+from zoo.layers.head_major_attention import (
+    attend,
+    attention_weights,
+    heads_first,
+    write_at_index,
+)
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class T5Attention(keras.layers.Layer):
@@ -14,12 +21,12 @@ class T5Attention(keras.layers.Layer):
     bias, see `zoo.layers.RelativePositionBias`) is added to the scores before the masked
     softmax, which runs in float32 whatever the compute dtype.
 
-    Cached decoding: with `cache`, a pair `(keys, values)` of [batch, cache_length,
-    num_heads, key_value_dim], and `cache_index`, the keys and values of `value` are written
-    into the cache at that index (`keras.ops.slice_update`) and the query attends over the
-    whole cache, so shapes stay static under XLA; with `cache` alone, the cache holds
-    precomputed keys and values (`key_value(encoder_outputs)`, for cross-attention) and
-    `value` goes unread. Keys and values stay two tensors, unlike
+    Cached decoding: with `cache`, a pair `(keys, values)` of [batch, num_heads,
+    cache_length, key_value_dim] (head-major, see `zoo.layers.head_major_attention`), and
+    `cache_index`, the keys and values of `value` are written into the cache at that index
+    and the query attends over the whole cache, so shapes stay static under XLA; with `cache`
+    alone, the cache holds precomputed keys and values (`key_value(encoder_outputs)`, for
+    cross-attention) and `value` goes unread. Keys and values stay two tensors, unlike
     `keras_hub.layers.CachedMultiHeadAttention`'s one stacked cache, which every step splits
     and stacks back whole (1.67x slower in `bench/kv_cache.py`).
 
@@ -92,10 +99,10 @@ class T5Attention(keras.layers.Layer):
 
     def key_value(self, value):
         """The keys and values of `value` [batch, length, value_dim]: a pair of
-        [batch, length, num_heads, key_value_dim], the layout of `cache`."""
+        [batch, num_heads, length, key_value_dim], the layout of `cache`."""
         return (
-            self._split_heads(self.key_dense(value)),
-            self._split_heads(self.value_dense(value)),
+            heads_first(self._split_heads(self.key_dense(value))),
+            heads_first(self._split_heads(self.value_dense(value))),
         )
 
     def call(
@@ -117,26 +124,14 @@ class T5Attention(keras.layers.Layer):
         elif cache_index is None:
             keys, values = cache
         else:
-            start = (0, cache_index, 0, 0)
-            keys, values = (
-                ops.slice_update(cached, start, update)
-                for cached, update in zip(cache, self.key_value(value), strict=True)
-            )
-            cache = (keys, values)
+            cache = write_at_index(cache, *self.key_value(value), cache_index)
+            keys, values = cache
         queries = self._split_heads(self.query_dense(query))
 
-        scores = ops.cast(ops.einsum("bqhd,bkhd->bhqk", queries, keys), "float32")
-        if position_bias is not None:
-            scores = scores + ops.cast(position_bias, "float32")
-        if attention_mask is not None:
-            allowed = ops.expand_dims(ops.cast(attention_mask, "bool"), 1)  # over heads
-            # A large finite number, not -inf: a fully masked row stays finite.
-            scores = ops.where(allowed, scores, -1e9)
-        weights = ops.cast(ops.softmax(scores, axis=-1), self.compute_dtype)
-
-        outputs = ops.einsum(
-            "bhqk,bkhd->bqhd", self.dropout_layer(weights, training=training), values
+        weights = ops.cast(
+            attention_weights(queries, keys, attention_mask, position_bias), self.compute_dtype
         )
+        outputs = attend(self.dropout_layer(weights, training=training), values)
         shape = ops.shape(outputs)
         outputs = ops.reshape(outputs, (shape[0], shape[1], self.num_heads * self.key_value_dim))
         outputs = self.output_dense(outputs)

@@ -18,7 +18,7 @@ class T5DecoderLayer(T5EncoderLayer):
     Cached decoding, as `zoo.layers.TransformerDecoderLayer`: `cross_attention_cache(
     encoder_outputs)` projects the encoder outputs to keys and values once per source; each
     step then feeds one token with a fixed-size self-attention cache, keys and values
-    [batch, max_length, num_heads, key_value_dim] each, that the step writes at
+    [batch, num_heads, max_length, key_value_dim] each, that the step writes at
     `cache_index`, and the position bias row of that index.
 
     Args:
@@ -57,7 +57,7 @@ class T5DecoderLayer(T5EncoderLayer):
 
     def cross_attention_cache(self, encoder_outputs):
         """The encoder outputs projected to this layer's cross-attention keys and values,
-        [batch, source_length, num_heads, key_value_dim] each, computed once per source."""
+        [batch, num_heads, source_length, key_value_dim] each, computed once per source."""
         return self.cross_attention.key_value(encoder_outputs)
 
     def call(

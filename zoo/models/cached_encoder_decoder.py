@@ -62,8 +62,8 @@ class CachedEncoderDecoder(keras.Model):
 
         The cache holds each decoder layer's cross-attention keys and values, computed here
         once, the source's padding mask (unless None: every position is attended to), and
-        each layer's zeroed self-attention cache: keys and values, [batch, max_length,
-        heads, head_dim] each.
+        each layer's zeroed self-attention cache: keys and values, [batch, heads,
+        max_length, head_dim] each (`zoo.layers.head_major_attention`).
         With `return_attention`, also a zeroed "attention_weights" buffer
         [batch, source_length, max_length] that `step` fills column by column; the source
         length is the encoder outputs' (grid cells for an image).
@@ -71,7 +71,7 @@ class CachedEncoderDecoder(keras.Model):
         encoder_outputs = self._run_encoder(source, padding_mask, training=False)
         batch_size, source_length = ops.shape(encoder_outputs)[0], ops.shape(encoder_outputs)[1]
         empty = ops.zeros(
-            (batch_size, max_length, self.num_heads, self.decoder_layers[0].head_dim),
+            (batch_size, self.num_heads, max_length, self.decoder_layers[0].head_dim),
             self.compute_dtype,
         )
         cache = {
@@ -88,7 +88,7 @@ class CachedEncoderDecoder(keras.Model):
 
     def step(self, token_ids, cache, index):
         """Feeds one token [batch] at position `index`; returns (logits, cache)."""
-        max_length = ops.shape(cache["self_attention"][0][0])[1]
+        max_length = ops.shape(cache["self_attention"][0][0])[2]
         x, layer_inputs = self._step_inputs(ops.expand_dims(token_ids, 1), index, max_length)
         self_attention = []
         for layer, layer_self_attention, layer_cross_attention in zip(
