@@ -7,8 +7,9 @@ of 64), the whole loop in one `tf.function(jit_compile=True)`, with the same wei
 same outputs in every layout:
 
 - stacked: keras-hub's `CachedMultiHeadAttention` and its one cache [batch, 2, length, heads,
-  head_dim], which it splits into keys and values and stacks back at every step (the layout
-  zoo's Transformer and T5 use now);
+  head_dim], which it splits into keys and values and stacks back at every step (what zoo's
+  Transformer and T5 used when this was written; they now keep two head-major caches,
+  `zoo.layers.head_major_attention`);
 - separate: keys and values in two caches [batch, length, heads, head_dim], each written at
   the step's index;
 - separate-time-major: the same with the length axis first, so each write is one contiguous
