@@ -225,7 +225,7 @@ def matrix_product_floor(backbone, repeats):
         )
     output = np.ascontiguousarray(backbone.target_embedding.embeddings.numpy().T)
 
-    def decode(x, layers, output, matmul, relu, mean, tanh):
+    def one_step(x, layers, output, matmul, relu, mean, tanh):
         for qkv, attention_output, cross_query, cross_output, ffn_in, ffn_out in layers:
             projected = matmul(x, qkv)  # all three parts used, so none is optimised away
             queries_keys_values = sum(
@@ -243,14 +243,16 @@ def matrix_product_floor(backbone, repeats):
     @tf.function(jit_compile=True)
     def xla_loop(x):
         def body(index, x):
-            step = decode(x, tf_layers, tf_output, tf.matmul, tf.nn.relu, tf.reduce_mean, tf.tanh)
+            step = one_step(x, tf_layers, tf_output, tf.matmul, tf.nn.relu, tf.reduce_mean, tf.tanh)
             return index + 1, step
 
         return tf.while_loop(lambda index, x: index < NEW_TOKENS, body, (0, x))[1]
 
     def numpy_loop(x):
         for _ in range(NEW_TOKENS):
-            x = decode(x, layers, output, np.matmul, lambda h: np.maximum(h, 0.0), np.mean, np.tanh)
+            x = one_step(
+                x, layers, output, np.matmul, lambda h: np.maximum(h, 0.0), np.mean, np.tanh
+            )
         return x
 
     x = np.ones((1, HIDDEN_DIM), "float32")

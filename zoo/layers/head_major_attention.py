@@ -19,9 +19,8 @@ def write_at_index(cache, keys, values, index):
     `(keys, values)` at position `index`; returns the updated cache."""
     start = (0, 0, index, 0)
     cached_keys, cached_values = cache
-    return ops.slice_update(cached_keys, start, keys), ops.slice_update(
-        cached_values, start, values
-    )
+    cached_keys = ops.slice_update(cached_keys, start, keys)
+    return cached_keys, ops.slice_update(cached_values, start, values)
 
 
 def attention_weights(queries, keys, attention_mask=None, position_bias=None):

@@ -222,7 +222,8 @@ def cached_attention(attention, query, cache, cache_index=None, attention_mask=N
     each step writes at its index.
 
     Args:
-        attention: the `CachedMultiHeadAttention` (any `keras.layers.MultiHeadAttention`).
+        attention: the `CachedMultiHeadAttention` (any `keras.layers.MultiHeadAttention`
+            whose projections have biases, as this layer builds them).
         query: [batch, query_length, hidden_dim].
         cache: `(keys, values)`, each [batch, heads, cache_length, head_dim].
         cache_index: None to attend over the cache as it is (cross-attention), or the index
