@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from zoo.decoding.sampler import DecodeResult, Sampler, write_at_position
+from zoo.decoding.top_k import top_k
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -85,7 +86,8 @@ class BeamSampler(Sampler):
             batch_size = tf.shape(finished)[0]
             logits, next_cache = step_fn(previous_token_ids, cache, index)
             step_log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))
-            vocabulary_size = tf.shape(step_log_probs)[-1]
+            # Static where known: `top_k` takes its fast path only for rows of known length.
+            vocabulary_size = logits.shape[-1] or tf.shape(logits)[-1]
             step_log_probs = tf.reshape(step_log_probs, [batch_size, num_beams, -1])
             pad_only = tf.where(tf.range(vocabulary_size) == pad_token_id, 0.0, float("-inf"))
             step_log_probs = tf.where(finished[:, :, None], pad_only, step_log_probs)
@@ -94,9 +96,8 @@ class BeamSampler(Sampler):
             candidate_lengths = lengths + tf.cast(tf.logical_not(finished), tf.int32)
             candidate_scores = candidate_log_probs / self._penalty(candidate_lengths)[:, :, None]
             # top_k keeps the best candidates sorted, so the final beams come out best first.
-            scores, flat_indices = tf.math.top_k(
-                tf.reshape(candidate_scores, [batch_size, -1]), k=num_beams
-            )
+            flat_scores = tf.reshape(candidate_scores, [batch_size, num_beams * vocabulary_size])
+            scores, flat_indices = top_k(flat_scores, num_beams)
             beam_indices = flat_indices // vocabulary_size
             next_token_ids = flat_indices % vocabulary_size
 
