@@ -14,7 +14,8 @@ def top_k(values, k):
     largest maxima (every block ranked above an element's own holds a larger or earlier
     element, and fewer than k elements precede it), so this takes the maxima of blocks of
     `BLOCK_SIZE` elements (a vectorised reduction), the top k of those maxima, and the top k
-    of those blocks' elements: 0.4 ms. Ties go to the lower index, as in `tf.math.top_k`.
+    of those blocks' elements: 0.4 ms (`bench/README.md`). Ties go to the lower index, as in
+    `tf.math.top_k`.
 
     Args:
         values: float tensor of shape `(batch, length)`.
@@ -24,7 +25,7 @@ def top_k(values, k):
         `(values, indices)`, each of shape `(batch, k)`, sorted by decreasing value.
     """
     length = values.shape[-1]
-    if length is None or length < 2 * k * BLOCK_SIZE:  # too short to gain anything
+    if length is None or length < 2 * k * BLOCK_SIZE:  # unknown or short rows: the plain op
         return tf.math.top_k(values, k)
     batch_size = tf.shape(values)[0]
     # Padding at -inf comes last among equals, and a row holds at least k real elements.
