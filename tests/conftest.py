@@ -2,6 +2,8 @@ import os
 
 import pytest
 
+from tests import learning
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # The slowest test files, longest first (seconds on one of two workers, measured with
@@ -17,6 +19,23 @@ SLOWEST_FIRST = (
 )
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--learning-seed",
+        type=int,
+        default=0,
+        help="the seed of the learning tests' weights and batch order (make test-seeds)",
+    )
+
+
+def pytest_configure(config):
+    learning.SEED = config.getoption("--learning-seed")  # in the controller and every worker
+
+
+def pytest_report_header(config):
+    return f"machine: {learning.machine_kind()}; learning seed {learning.SEED}"
+
+
 @pytest.hookimpl(trylast=True)  # after pytest's own reordering, which the stable sort keeps
 def pytest_collection_modifyitems(items):
     """Runs the slowest files first. Under `make test`'s `--dist loadfile
@@ -25,3 +44,31 @@ def pytest_collection_modifyitems(items):
     worker running a long file alone while the others sit idle."""
     rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.module.__name__, len(rank)))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Hands the trainings of this test (or of the fixtures it set up) to its report, which
+    xdist sends to the controller; a failure names the machine and the seed."""
+    report = yield
+    while learning.RECORDS:
+        report.user_properties.append(("learning", learning.RECORDS.pop(0)))
+    if report.failed:
+        report.sections.append(
+            ("machine", f"{learning.machine_kind()}; learning seed {learning.SEED}")
+        )
+    return report
+
+
+_trainings = []
+
+
+def pytest_runtest_logreport(report):
+    _trainings.extend(value for key, value in report.user_properties if key == "learning")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _trainings:
+        terminalreporter.section(f"learning ({learning.machine_kind()})")
+        for record in sorted(_trainings, key=lambda record: record["name"]):
+            terminalreporter.write_line(learning.describe_record(record))

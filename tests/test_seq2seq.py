@@ -1,11 +1,11 @@
 """The uniform interface, on one tiny translator that memorises forty pairs."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import zoo
+from tests import learning
 from tests.test_case import (
     MEMORY_OUTPUTS,
     MEMORY_SOURCES,
@@ -19,9 +19,16 @@ BEAM = zoo.decoding.BeamSampler(num_beams=4)
 
 @pytest.fixture(scope="module")
 def model():
-    keras.utils.set_random_seed(0)  # the same weights and batch order on every run
+    learning.set_seed()
     model = tiny_translator(units=128, embedding_dim=64)
-    model.fit(MEMORY_SOURCES, MEMORY_TARGETS, epochs=120, batch_size=8, verbose=0)
+    learning.fit_to_memorise(
+        model,
+        MEMORY_SOURCES,
+        MEMORY_TARGETS,
+        MEMORY_OUTPUTS,
+        name="seq2seq: the LSTM memorises 40 pairs",
+        max_epochs=300,
+    )
     return model
 
 
@@ -30,11 +37,13 @@ def greedy_outputs(model):
     return model.predict(MEMORY_SOURCES)
 
 
+@learning.learning
 def test_memorises_the_corpus_under_greedy_and_beam_decoding(model, greedy_outputs):
     assert greedy_outputs == MEMORY_OUTPUTS
     assert model.predict(MEMORY_SOURCES, sampler=BEAM) == MEMORY_OUTPUTS
 
 
+@learning.learning
 def test_evaluate_reports_loss_token_accuracy_and_bleu(model):
     metrics = model.evaluate(MEMORY_SOURCES, MEMORY_OUTPUTS, verbose=0)
     assert set(metrics) == {"loss", "token_accuracy", "bleu"}

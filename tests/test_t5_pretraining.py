@@ -3,11 +3,11 @@ learned, and models that cannot be pre-trained say why."""
 
 import re
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests import learning
 from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS, tiny_translator
 from tests.test_span_corruption import reconstruct
 from zoo.models import t5
@@ -18,7 +18,7 @@ TINY = {"vocabulary_size": 300, "hidden_dim": 64, "num_heads": 4, "intermediate_
 
 
 def tiny_t5(**options):
-    keras.utils.set_random_seed(0)
+    learning.set_seed()
     return t5(MEMORY_SOURCES, MEMORY_TARGETS, num_layers=2, dropout=0.0, **{**TINY, **options})
 
 
@@ -54,6 +54,7 @@ def test_pretraining_examples_pack_the_texts_and_drop_spans_as_asked():
     assert dataset.cardinality() == -(-len(examples) // 8)
 
 
+@learning.learning
 def test_pretraining_learns_to_fill_in_the_dropped_spans():
     model = tiny_t5(sentinels=10, sequence_length=16)
     history = model.pretrain(TEXTS, batch_size=8, epochs=20, verbose=0).history

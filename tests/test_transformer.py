@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import zoo
+from tests import learning
 from tests.cached_decoding_checks import (
     check_cached_decoding_equals_teacher_forcing,
     check_compiled_and_uncompiled_decoding_agree,
@@ -127,7 +128,7 @@ def test_trains_with_label_smoothing_and_the_warm_up_schedule_by_default():
 # === A trained model: memorises a corpus, then saves, exports and shows its attention ===
 @pytest.fixture(scope="module")
 def trained():
-    keras.utils.set_random_seed(0)
+    learning.set_seed()
     # Pre-LN: with post-LN this fast schedule memorises the corpus, then becomes unstable.
     model = zoo.transformer(
         MEMORY_SOURCES,
@@ -136,10 +137,18 @@ def trained():
         norm_first=True,
         warmup_steps=100,
     )
-    model.fit(MEMORY_SOURCES, MEMORY_TARGETS, batch_size=8, epochs=100, verbose=0)
+    learning.fit_to_memorise(
+        model,
+        MEMORY_SOURCES,
+        MEMORY_TARGETS,
+        MEMORY_OUTPUTS,
+        name="transformer: memorises 40 pairs",
+        max_epochs=300,
+    )
     return model
 
 
+@learning.learning
 def test_memorises_the_corpus_under_greedy_and_beam_decoding(trained):
     assert trained.predict(MEMORY_SOURCES) == MEMORY_OUTPUTS
     assert trained.predict(MEMORY_SOURCES, sampler="beam") == MEMORY_OUTPUTS
