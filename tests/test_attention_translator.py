@@ -59,11 +59,16 @@ def test_cached_decoding_equals_teacher_forcing_with_its_attention(options):
 TRAIN_SOURCES, TRAIN_TARGETS = zoo.datasets.reversal_pairs(2000, seed=0)
 TEST_SOURCES, TEST_TARGETS = zoo.datasets.reversal_pairs(200, seed=1)
 
-# The most epochs each variant may take to hold the bar (scaled scores are softer, so learn
-# slower).
+# Each variant's options, and the most epochs it may take to hold the bar.
 ALIGNMENT_VARIANTS = {
     **{name: ({"attention": name}, 20) for name in ATTENTIONS if name != "scaled-dot"},
-    "scaled-dot": ({"attention": "scaled-dot"}, 40),
+    # Unprojected scaled scores are softer: at the others' sizes and rate this variant stalled
+    # at 97.5% exact under seed 2, confusing repeated letters, and at 96 units it hovered at
+    # 98.5-99% under seed 0; at these, 99.5% from epoch 8 (measured).
+    "scaled-dot": (
+        {"attention": "scaled-dot", "embedding_dim": 64, "units": 128, "learning_rate": 0.005},
+        20,
+    ),
     # The encoder reads the source backwards; the weights must still index it as written.
     "bahdanau-reversed-bidirectional": (
         {"attention": "bahdanau", "reverse_source": True, "bidirectional": True},
@@ -75,16 +80,13 @@ ALIGNMENT_VARIANTS = {
 @functools.cache
 def reversal_model(variant):
     options, max_epochs = ALIGNMENT_VARIANTS[variant]
+    options = {"embedding_dim": 32, "units": 64, "learning_rate": 0.01, **options}
+    learning_rate = options.pop("learning_rate")
     learning.set_seed()
     model = zoo.attention_translator(
-        TRAIN_SOURCES,
-        TRAIN_TARGETS,
-        tokenizer_level="word",
-        embedding_dim=32,
-        units=64,
-        **options,
+        TRAIN_SOURCES, TRAIN_TARGETS, tokenizer_level="word", **options
     )
-    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     learning.fit_to_plateau(
         model,
         TRAIN_SOURCES,
