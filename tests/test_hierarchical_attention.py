@@ -28,6 +28,9 @@ MAX_SENTENCES, MAX_WORDS = 8, 12
 
 
 def small_classifier(documents=TRAIN_DOCUMENTS, labels=TRAIN_LABELS):
+    # 16 GRU units a direction: with 32, under seed 2, the word GRU carried one class's
+    # keyword to the sentence's end and the word attention peaked there in 71% of keyword
+    # sentences, at 100% accuracy; with 16 it peaked on the keyword under seeds 0-9.
     model = hierarchical_attention_classifier(
         documents,
         labels,
@@ -35,7 +38,7 @@ def small_classifier(documents=TRAIN_DOCUMENTS, labels=TRAIN_LABELS):
         max_sentences=MAX_SENTENCES,
         max_words=MAX_WORDS,
         embedding_dim=32,
-        units=32,
+        units=16,
     )
     model.compile(optimizer=keras.optimizers.Adam(0.01))
     return model
