@@ -177,8 +177,7 @@ def train_phase(model, name, train, validation, seconds, initial_epoch, args):
         verbose=2,
     )
     fit_seconds = time.perf_counter() - start
-    pairs = sum(len(captions) for captions in train[1])
-    steps_per_epoch = -(-pairs // args.batch_size)
+    steps_per_epoch = int(model.training_dataset(*train, batch_size=args.batch_size).cardinality())
     steps = sum(counter.batches_per_epoch)
     return {
         "phase": name,

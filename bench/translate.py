@@ -90,14 +90,16 @@ def train(model, train_pairs, validation_pairs, args):
     )
     fit_seconds = time.perf_counter() - start
 
-    num_pairs = len(train_pairs[0])
-    tokens_per_pair = label_token_counts(model, train_pairs[1])
-    steps_per_epoch = -(-num_pairs // args.batch_size)
-    # Whole epochs see every pair once; a stopped epoch saw full batches of shuffled pairs.
+    epoch_tokens = label_token_counts(model, train_pairs[1]).sum()
+    steps_per_epoch = int(
+        model.training_dataset(*train_pairs, batch_size=args.batch_size).cardinality()
+    )
+    # Whole epochs see every pair once; a stopped epoch saw batches in random order, which
+    # hold the epoch's mean batch of tokens on average.
     full_epochs = sum(batches == steps_per_epoch for batches in meter.batches_per_epoch)
     partial_batches = sum(b for b in meter.batches_per_epoch if b != steps_per_epoch)
-    mean_batch_tokens = args.batch_size * tokens_per_pair.mean()
-    tokens = full_epochs * tokens_per_pair.sum() + partial_batches * mean_batch_tokens
+    mean_batch_tokens = epoch_tokens / steps_per_epoch
+    tokens = full_epochs * epoch_tokens + partial_batches * mean_batch_tokens
     # Leave the steps that traced the training function out of the steady rate.
     median_step = statistics.median(meter.batch_seconds)
     tracing = [
@@ -252,7 +254,7 @@ def report(figures):
     conditions = figures["conditions"]
     print(f"\n{figures['model']} {figures['options']}, {figures['parameters']:,} parameters")
     print(
-        f"trained {figures['epochs_run']:.2f} epochs ({figures['train_steps']} steps of "
+        f"trained {figures['epochs_run']:.2f} epochs ({figures['train_steps']} steps of at most "
         f"{figures['batch_size']}) on {figures['data']['train_pairs']:,} pairs in "
         f"{figures['fit_seconds']:.0f}s (budget {figures['budget_minutes']:g} min); "
         f"final {figures['final_metrics']}"

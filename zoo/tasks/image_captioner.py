@@ -75,6 +75,14 @@ class ImageCaptioner(Seq2Seq):
         # Images stay as given (uint8 or encoded bytes, compact) until their batch is read.
         return sources
 
+    def training_length(self, image, target_token_ids):
+        # Every image is the same size: only the caption's length differs.
+        return 1 + tf.minimum(tf.size(target_token_ids), self.max_training_length - 1)
+
+    @property
+    def max_training_length(self):
+        return self.target_vectorizer.sequence_length - 1
+
     def encoder_inputs(self, source_tokens):
         return {"images": self.image_preprocessor(source_tokens)}
 

@@ -9,6 +9,7 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.losses import LabelSmoothedCrossentropy
 from zoo.metrics import corpus_bleu
+from zoo.tasks.batching import LengthBuckets
 from zoo.tasks.inputs import (
     as_text_list,
     as_text_pairs,
@@ -132,14 +133,31 @@ class Seq2Seq(keras.Model):
         """Vectorizes a batch of string pairs into teacher-forcing `(x, y, sample_weight)`."""
         return self.teacher_forcing(*self.tokenize_pairs(source_texts, target_texts))
 
-    def fit(self, x=None, y=None, *, batch_size=64, validation_data=None, shuffle=True, **kwargs):
-        """Trains on parallel texts.
+    def fit(
+        self,
+        x=None,
+        y=None,
+        *,
+        batch_size=None,
+        batch_tokens=None,
+        validation_data=None,
+        shuffle=True,
+        **kwargs,
+    ):
+        """Trains on parallel texts, in batches of pairs of similar length.
+
+        Pairs are grouped by length (`zoo.tasks.batching`) so that a batch pads little,
+        and every pair is seen once per epoch.
 
         Args:
             x: the source texts (list, tuple or 1-D array of str), or a `tf.data.Dataset` of
-                (source, target) string pairs, batched or not (then `y` is None).
+                (source, target) string pairs: single pairs are batched as lists are;
+                batches are used as they are (then `y` is None).
             y: the target texts, parallel to `x`.
-            batch_size: int, pairs per step (ignored for an already batched dataset).
+            batch_size: int, most pairs per batch; 64 unless `batch_tokens` is given.
+            batch_tokens: int, most padded tokens per batch, each side counted on its own
+                (fairseq's `--max-tokens`): short pairs make large batches, long pairs
+                small ones. At least the longest pair's padded length.
             validation_data: `(source_texts, target_texts)` or a dataset like `x`.
             shuffle: bool, whether to reshuffle the pairs every epoch.
             **kwargs: passed to `keras.Model.fit` (`epochs`, `callbacks`, `verbose`, ...).
@@ -147,19 +165,45 @@ class Seq2Seq(keras.Model):
         Returns:
             The Keras `History`.
         """
-        dataset = self._pair_dataset(x, y, "x", "y", batch_size, shuffle)
+        dataset = self.training_dataset(
+            x, y, batch_size=batch_size, batch_tokens=batch_tokens, shuffle=shuffle
+        )
         if validation_data is not None:
             validation_data = self._pair_dataset(
-                *_split_validation(validation_data), batch_size=batch_size, shuffle=False
+                *_split_validation(validation_data),
+                self._length_buckets(batch_size, batch_tokens),
             )
+        return self._fit_batches(dataset, validation_data=validation_data, **kwargs)
+
+    def training_dataset(self, x, y=None, *, batch_size=None, batch_tokens=None, shuffle=False):
+        """The teacher-forcing `(x, y, sample_weight)` batches that `fit` trains on.
+
+        Args: as `fit`'s.
+
+        Returns:
+            A `tf.data.Dataset` of one epoch's batches, each of pairs of similar length
+            (`zoo.tasks.batching`), reshuffled every time it is iterated when `shuffle`; its
+            cardinality is known unless `x` is a dataset of unknown size.
+        """
+        buckets = self._length_buckets(batch_size, batch_tokens)
+        return self._pair_dataset(x, y, "x", "y", buckets, shuffle)
+
+    def _fit_batches(self, dataset, **kwargs):
+        """`keras.Model.fit` on a dataset of teacher-forcing batches."""
+        steps = int(dataset.cardinality())
+        if steps > 0 and "steps_per_epoch" not in kwargs:
+            # One iterator for every epoch: Keras makes a new one per epoch otherwise, which
+            # costs about 0.2 s an epoch before any training.
+            dataset, kwargs["steps_per_epoch"] = dataset.repeat(), steps
         # `dataset` is already shuffled; Keras cannot shuffle a tf.data.Dataset itself.
-        return super().fit(dataset, validation_data=validation_data, shuffle=False, **kwargs)
+        return super().fit(dataset, shuffle=False, **kwargs)
 
     def pretrain(
         self,
         texts,
         *,
-        batch_size=64,
+        batch_size=None,
+        batch_tokens=None,
         noise_density=0.15,
         mean_noise_span_length=3.0,
         **kwargs,
@@ -178,7 +222,9 @@ class Seq2Seq(keras.Model):
 
         Args:
             texts: list, tuple or 1-D array of str, the unlabelled text.
-            batch_size: int, examples per step.
+            batch_size: int, examples per step; 64 unless `batch_tokens` is given.
+            batch_tokens: int, most tokens per step: as many examples as fit (every
+                example is as long as the encoder reads).
             noise_density: float in (0, 1), the fraction of each example's tokens to drop.
             mean_noise_span_length: float, at least 1, the mean length of a dropped span.
             **kwargs: passed to `keras.Model.fit` (`epochs`, `callbacks`, `verbose`, ...).
@@ -191,13 +237,17 @@ class Seq2Seq(keras.Model):
         >>> model.pretrain(monolingual_texts, epochs=10)
         >>> model.fit(sources, targets, epochs=10)
         """
+        # One length bucket: every example is as long as the encoder reads.
+        sequence_length = self.source_vectorizer.sequence_length
+        buckets = LengthBuckets(sequence_length, *_check_batching(batch_size, batch_tokens))
+        buckets.check_fits(sequence_length)
         dataset = self.pretraining_dataset(
             texts,
-            batch_size=batch_size,
+            batch_size=int(buckets.batch_sizes[-1]),
             noise_density=noise_density,
             mean_noise_span_length=mean_noise_span_length,
         )
-        return super().fit(dataset, shuffle=False, **kwargs)
+        return self._fit_batches(dataset, **kwargs)
 
     def pretraining_dataset(
         self, texts, *, batch_size=64, noise_density=0.15, mean_noise_span_length=3.0
@@ -262,24 +312,51 @@ class Seq2Seq(keras.Model):
                 "`zoo.text.add_sentinels(vocabulary)`."
             ) from None
 
-    def _pair_dataset(self, x, y, x_name="x", y_name="y", batch_size=64, shuffle=False):
+    def _length_buckets(self, batch_size, batch_tokens):
+        return LengthBuckets(self.max_training_length, *_check_batching(batch_size, batch_tokens))
+
+    def _pair_dataset(self, x, y, x_name, y_name, buckets, shuffle=False):
+        """Teacher-forcing batches of pairs of similar length (see `training_dataset`)."""
         if isinstance(x, tf.data.Dataset):
             if y is not None:
                 raise ValueError(
                     f"`{y_name}` must be None when `{x_name}` is a tf.data.Dataset of pairs."
                 )
-            dataset = x if check_text_pair_dataset(x, x_name) else x.batch(batch_size)
-            dataset = dataset.map(self.preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+            if check_text_pair_dataset(x, x_name):  # the user's batches, as they are
+                batches = x.map(self.preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+                return batches.prefetch(tf.data.AUTOTUNE)
+            pairs = x.batch(1024).map(self.tokenize_pairs).unbatch()
+            # An endless (or uncountable) stream of pairs: batches counted by no one.
+            is_finite = int(x.cardinality()) >= 0
+            count = self._count_batches(pairs, buckets, x_name) if is_finite else None
+            if not is_finite:
+                buckets.check_fits(self.max_training_length)
         else:
             # Tokenizing the whole corpus once, up front, is ~30x cheaper than in every batch.
             sources, targets = self.check_pairs(x, y, x_name, y_name)
-            dataset = tf.data.Dataset.from_tensor_slices(
+            pairs = tf.data.Dataset.from_tensor_slices(
                 self.tokenize_pairs(sources, tf.constant(targets))
             )
+            count = self._count_batches(pairs, buckets, x_name)
             if shuffle:
-                dataset = dataset.shuffle(len(targets), reshuffle_each_iteration=True)
-            dataset = dataset.batch(batch_size).map(self.teacher_forcing)
-        return dataset.prefetch(tf.data.AUTOTUNE)
+                pairs = pairs.shuffle(len(targets), reshuffle_each_iteration=True)
+        batches = buckets.batch(pairs, self.training_length, lambda pairs, size: pairs.batch(size))
+        batches = batches.map(self.teacher_forcing)
+        if count is not None:
+            # Told, Keras shows the steps of the first epoch too (tf.data cannot count
+            # through group_by_window); a miscount would raise when iterated.
+            batches = batches.apply(tf.data.experimental.assert_cardinality(count))
+        return batches.prefetch(tf.data.AUTOTUNE)
+
+    def _count_batches(self, pairs, buckets, name):
+        """Checks that the longest of the tokenized `pairs` fits a batch; returns how many
+        batches `buckets` make of them."""
+        lengths = [np.zeros([0], np.int32), *pairs.map(self.training_length).batch(4096)]
+        lengths = np.concatenate(lengths)
+        if not lengths.size:
+            raise ValueError(f"`{name}` is an empty dataset: it yielded no (source, target) pairs.")
+        buckets.check_fits(lengths.max())
+        return buckets.count_batches(lengths)
 
     # === Sources ===
     # What a task over another kind of source (e.g. `ImageCaptioner`) overrides.
@@ -292,6 +369,23 @@ class Seq2Seq(keras.Model):
         """Checks parallel training pairs; returns `(source tensor batch, list of str)`."""
         sources, targets = as_text_pairs(x, y, x_name, y_name)
         return tf.constant(sources), targets
+
+    def training_length(self, source_tokens, target_token_ids):
+        """One tokenized pair -> int32, the padded length of its longer side as
+        `teacher_forcing` packs it: what groups it with pairs of similar length."""
+        source_length = self.source_vectorizer.sequence_length - 1  # + the end token
+        target_length = self.target_vectorizer.sequence_length - 2  # + start or end
+        return 1 + tf.maximum(
+            tf.minimum(tf.size(source_tokens), source_length),
+            tf.minimum(tf.size(target_token_ids), target_length),
+        )
+
+    @property
+    def max_training_length(self):
+        """The most that `training_length` can return."""
+        return max(
+            self.source_vectorizer.sequence_length, self.target_vectorizer.sequence_length - 1
+        )
 
     def tokenize_sources(self, sources):
         """tf.string [batch] -> ragged token ids without start/end tokens, what the training
@@ -517,7 +611,7 @@ class Seq2Seq(keras.Model):
             # Keras' own validation pass inside `fit`: the dataset is already prepared.
             return super().evaluate(x, y, _use_cached_eval_dataset=True, **kwargs)
         sources, targets = self._evaluation_pairs(x, y)
-        dataset = self._pair_dataset(sources, targets, batch_size=batch_size)
+        dataset = self.training_dataset(sources, targets, batch_size=batch_size)
         kwargs.pop("return_dict", None)
         metrics = super().evaluate(dataset, return_dict=True, **kwargs)
         translations = self.predict(sources, sampler=sampler, batch_size=batch_size)
@@ -564,6 +658,21 @@ class Seq2Seq(keras.Model):
         if config["target_vectorizer"] is None:
             config["target_vectorizer"] = config["source_vectorizer"]
         return cls(**config)
+
+
+def _check_batching(batch_size, batch_tokens):
+    """Checks `fit`'s batch sizing; returns `(batch_size, batch_tokens)`, one of them None."""
+    if batch_size is not None and batch_tokens is not None:
+        raise ValueError(
+            f"Pass `batch_size` or `batch_tokens`, not both: got batch_size={batch_size!r} "
+            f"and batch_tokens={batch_tokens!r}."
+        )
+    if batch_tokens is not None:
+        check_positive_int(batch_tokens, "batch_tokens")
+        return None, batch_tokens
+    batch_size = 64 if batch_size is None else batch_size
+    check_positive_int(batch_size, "batch_size")
+    return batch_size, None
 
 
 def _split_validation(validation_data):

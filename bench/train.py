@@ -1,0 +1,190 @@
+"""Training throughput: zoo's batches against the keras.io way, in one run, on Multi30k.
+
+Each zoo model trains on the batches its `fit` makes (pairs of similar length, 64 at most)
+and its reference on what keras.io's examples feed theirs: every pair padded (or cut) to 32
+tokens, batches of 64 in random order, float32. Both read the same token ids (zoo's
+vocabularies) and weigh the loss by the real target tokens, so the work that counts is the
+same; the figure is real target tokens (the labels that carry loss weight) per second.
+
+- transformer: zoo's `transformer-small` against a Transformer of keras-hub layers of the
+  same sizes (`TokenAndPositionEmbedding`, `TransformerEncoder`/`TransformerDecoder`, as in
+  keras.io's "English-to-Spanish translation with KerasHub").
+- lstm: zoo's `lstm-small` against keras.io's `lstm_seq2seq` design at the same sizes (an
+  LSTM encoder whose final states start an LSTM decoder), with embeddings for one-hot input.
+
+Models take turns, a few steps each, so that the drift of a shared machine falls on both
+alike. Run from the repository root:
+
+    TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/train.py --data ../shared/data/multi30k
+
+The last line printed is one JSON object with every figure.
+"""
+
+import argparse
+import time
+
+import keras
+import keras_hub
+import numpy as np
+import tensorflow as tf
+from common import machine_conditions, print_json
+
+import zoo
+
+REFERENCE_LENGTH = 32  # keras.io's examples pad every sentence to a fixed length
+REFERENCE_BATCH_SIZE = 64
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--data", required=True, help="the Multi30k directory (holding raw/)")
+    parser.add_argument("--models", default="transformer,lstm", help="comma-separated")
+    parser.add_argument("--rounds", type=int, default=6, help="turns each model takes")
+    parser.add_argument("--steps-per-round", type=int, default=10)
+    parser.add_argument("--warm-up-steps", type=int, default=4, help="untimed, for tracing")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args()
+
+
+# === The references, as keras.io builds them ===
+def keras_hub_transformer(source_vocabulary, target_vocabulary):
+    """keras.io's KerasHub translator at transformer-small's sizes."""
+    hidden, heads, intermediate, layers = 256, 4, 1024, 3
+    encoder_inputs = keras.Input((None,), dtype="int32", name="encoder_token_ids")
+    x = keras_hub.layers.TokenAndPositionEmbedding(
+        source_vocabulary, REFERENCE_LENGTH, hidden, mask_zero=True
+    )(encoder_inputs)
+    for _ in range(layers):
+        x = keras_hub.layers.TransformerEncoder(intermediate, heads, dropout=0.1)(x)
+    decoder_inputs = keras.Input((None,), dtype="int32", name="decoder_token_ids")
+    y = keras_hub.layers.TokenAndPositionEmbedding(
+        target_vocabulary, REFERENCE_LENGTH, hidden, mask_zero=True
+    )(decoder_inputs)
+    for _ in range(layers):
+        y = keras_hub.layers.TransformerDecoder(intermediate, heads, dropout=0.1)(y, x)
+    logits = keras.layers.Dense(target_vocabulary)(y)
+    return keras.Model([encoder_inputs, decoder_inputs], logits)
+
+
+def keras_io_lstm_seq2seq(source_vocabulary, target_vocabulary):
+    """keras.io's lstm_seq2seq at lstm-small's sizes, embeddings in place of one-hot."""
+    embedding_dim, units = 128, 256
+    encoder_inputs = keras.Input((None,), dtype="int32", name="encoder_token_ids")
+    x = keras.layers.Embedding(source_vocabulary, embedding_dim)(encoder_inputs)
+    _, state_h, state_c = keras.layers.LSTM(units, return_state=True)(x)
+    decoder_inputs = keras.Input((None,), dtype="int32", name="decoder_token_ids")
+    y = keras.layers.Embedding(target_vocabulary, embedding_dim)(decoder_inputs)
+    y = keras.layers.LSTM(units, return_sequences=True)(y, initial_state=[state_h, state_c])
+    logits = keras.layers.Dense(target_vocabulary)(y)
+    return keras.Model([encoder_inputs, decoder_inputs], logits)
+
+
+REFERENCES = {"transformer": keras_hub_transformer, "lstm": keras_io_lstm_seq2seq}
+ZOO_MODELS = {"transformer": "transformer-small", "lstm": "lstm-small"}
+
+
+def reference_batches(model, sources, targets, rng):
+    """keras.io's batches: random pairs, each padded or cut to REFERENCE_LENGTH tokens."""
+
+    def fixed_length(token_ids):
+        token_ids = token_ids.numpy()[:, :REFERENCE_LENGTH]
+        return np.pad(token_ids, [(0, 0), (0, REFERENCE_LENGTH - token_ids.shape[1])])
+
+    while True:
+        picked = rng.choice(len(sources), REFERENCE_BATCH_SIZE, replace=False)
+        x, y, _ = model.preprocess(
+            tf.constant([sources[i] for i in picked]), tf.constant([targets[i] for i in picked])
+        )
+        labels = fixed_length(y)
+        inputs = (fixed_length(x["encoder_token_ids"]), fixed_length(x["decoder_token_ids"]))
+        yield inputs, labels, (labels != 0).astype("float32")
+
+
+def zoo_batches(model, sources, targets):
+    """What `model.fit` trains on, epoch after epoch."""
+    for x, y, weight in model.training_dataset(sources, targets, shuffle=True).repeat():
+        yield x, y.numpy(), weight.numpy()
+
+
+# === Measuring ===
+class Trainee:
+    """One model and its stream of batches; counts the real and padded target tokens and
+    the seconds of the steps it is timed on."""
+
+    def __init__(self, model, batches):
+        self.model, self.batches = model, batches
+        self.seconds = self.real_tokens = self.padded_tokens = self.steps = 0
+
+    def train(self, steps, timed=True):
+        for _ in range(steps):
+            x, y, weight = next(self.batches)
+            start = time.perf_counter()
+            self.model.train_on_batch(x, y, sample_weight=weight)
+            if timed:
+                self.seconds += time.perf_counter() - start
+                self.real_tokens += int(weight.sum())
+                self.padded_tokens += weight.size
+                self.steps += 1
+
+    def figures(self):
+        return {
+            "real_target_tokens_per_second": round(self.real_tokens / self.seconds, 1),
+            "padding_efficiency": round(self.real_tokens / self.padded_tokens, 3),
+            "steps": self.steps,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def compare(kind, sources, targets, args):
+    zoo_model = zoo.build(ZOO_MODELS[kind], sources, targets)
+    reference = REFERENCES[kind](
+        zoo_model.source_vectorizer.vocabulary_size, zoo_model.target_vectorizer.vocabulary_size
+    )
+    reference.compile(
+        optimizer=keras.optimizers.Adam(1e-4),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    rng = np.random.default_rng(args.seed)
+    trainees = {
+        "zoo": Trainee(zoo_model, zoo_batches(zoo_model, sources, targets)),
+        "reference": Trainee(reference, reference_batches(zoo_model, sources, targets, rng)),
+    }
+    for trainee in trainees.values():
+        trainee.train(args.warm_up_steps, timed=False)
+    for _ in range(args.rounds):
+        for trainee in trainees.values():
+            trainee.train(args.steps_per_round)
+    figures = {name: trainee.figures() for name, trainee in trainees.items()}
+    speedup = (
+        figures["zoo"]["real_target_tokens_per_second"]
+        / figures["reference"]["real_target_tokens_per_second"]
+    )
+    figures["speedup"] = round(speedup, 2)
+    figures["zoo_model"] = ZOO_MODELS[kind]
+    print(
+        f"{kind}: zoo {ZOO_MODELS[kind]} {figures['zoo']['real_target_tokens_per_second']:,.0f} "
+        f"real target tokens/s (padding efficiency {figures['zoo']['padding_efficiency']:.0%}) "
+        f"vs reference {figures['reference']['real_target_tokens_per_second']:,.0f} "
+        f"({figures['reference']['padding_efficiency']:.0%}): {speedup:.2f}x",
+        flush=True,
+    )
+    return figures
+
+
+def main():
+    args = parse_args()
+    keras.utils.set_random_seed(args.seed)
+    conditions = machine_conditions()
+    sources, targets = zoo.datasets.load_translation("multi30k", "train", path=args.data)
+    figures = {"benchmark": "train", "data": "multi30k en-de train", "pairs": len(sources)}
+    for kind in args.models.split(","):
+        figures[kind] = compare(kind, sources, targets, args)
+    figures["conditions"] = conditions
+    print_json(figures)
+
+
+if __name__ == "__main__":
+    main()

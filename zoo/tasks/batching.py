@@ -1,0 +1,75 @@
+"""Training batches of examples of similar length, sized in examples or in tokens.
+
+Batches of randomly drawn pairs are padded to their longest pair, which on Multi30k wastes
+about half of every step. Here examples join a batch of their own length bucket (the
+"length bucketing" of OpenNMT-tf and tf.data's `bucket_by_sequence_length`), and a batch
+holds either `batch_size` examples or as many as fit in `batch_tokens` padded tokens
+(fairseq's `--max-tokens`, OpenNMT-tf's `batch_type: tokens`).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+# Examples whose padded lengths fall in the same window of this many tokens share batches,
+# so padding adds at most this many tokens minus one to any sequence.
+BUCKET_WIDTH = 4
+
+
+class LengthBuckets:
+    """Groups examples into batches of similar padded length.
+
+    Bucket `b` holds the examples whose padded length (the longest sequence the model reads
+    for them, e.g. a pair's longer side after packing) is in `(b * BUCKET_WIDTH,
+    (b + 1) * BUCKET_WIDTH]`; its batches hold `batch_size` examples, or
+    `batch_tokens // ((b + 1) * BUCKET_WIDTH)`, so that no padded batch exceeds
+    `batch_tokens` tokens per sequence kind.
+
+    Args:
+        max_length: int, the longest padded length an example can have.
+        batch_size: int, examples per batch; or None when `batch_tokens` is given.
+        batch_tokens: int, most padded tokens per batch; or None.
+    """
+
+    def __init__(self, max_length, batch_size=None, batch_tokens=None):
+        self.num_buckets = -(-max_length // BUCKET_WIDTH)
+        upper_lengths = np.minimum(np.arange(1, self.num_buckets + 1) * BUCKET_WIDTH, max_length)
+        if batch_tokens is None:
+            self.batch_sizes = np.full(self.num_buckets, batch_size)
+        else:
+            self.batch_sizes = batch_tokens // upper_lengths
+        self.batch_tokens = batch_tokens
+
+    def bucket(self, padded_length):
+        """int32 padded length(s) -> int64 bucket index(es)."""
+        return tf.cast((padded_length - 1) // BUCKET_WIDTH, tf.int64)
+
+    def count_batches(self, padded_lengths):
+        """How many batches `batch` makes of examples with these padded lengths (NumPy)."""
+        examples = np.bincount(self.bucket(padded_lengths).numpy(), minlength=self.num_buckets)
+        return int(np.sum(-(-examples // np.maximum(self.batch_sizes, 1))))
+
+    def check_fits(self, longest, name="batch_tokens"):
+        """Raises a ValueError if an example `longest` tokens long fits in no batch."""
+        if self.batch_sizes[int(self.bucket(longest))] < 1:
+            raise ValueError(
+                f"`{name}` must hold at least the longest example: got {self.batch_tokens}, "
+                f"but an example pads to {longest} tokens (up to "
+                f"{-(-longest // BUCKET_WIDTH) * BUCKET_WIDTH} in its length bucket)."
+            )
+
+    def batch(self, dataset, padded_length, batch_function):
+        """Batches `dataset` bucket by bucket.
+
+        Args:
+            dataset: a tf.data.Dataset of single examples.
+            padded_length: the function from an example (its components as arguments) to
+                its int32 padded length.
+            batch_function: the function from a dataset of one bucket's examples and the
+                int64 batch size to the dataset of their batches (e.g. `ds.batch(size)`).
+        """
+        batch_sizes = tf.constant(self.batch_sizes, tf.int64)
+        return dataset.group_by_window(
+            key_func=lambda *example: self.bucket(padded_length(*example)),
+            reduce_func=lambda bucket, examples: batch_function(examples, batch_sizes[bucket]),
+            window_size_func=lambda bucket: batch_sizes[bucket],
+        )
