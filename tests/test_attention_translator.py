@@ -5,17 +5,20 @@ import functools
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo
 from tests import learning
 from tests.test_case import (
     MEMORY_SOURCES,
     MEMORY_TARGETS,
+    check_steps_read_the_keys_projected_once,
     serve_in_fresh_process,
     step_by_step_logits,
     teacher_forced_batch,
     tiny_translator,
     with_moved_weights,
+    without_keys,
 )
 from zoo.models.recurrent_translator import ATTENTIONS
 
@@ -53,6 +56,49 @@ def test_cached_decoding_equals_teacher_forcing_with_its_attention(options):
     assert (weights[padding] == 0).all()
     if options["attention"] != "luong-local":
         np.testing.assert_allclose(weights[real].sum(-1), 1.0, atol=1e-5)
+
+
+# Additive (Bahdanau), multiplicative (Luong "general") and local keys, each projected once.
+PROJECTED_KEYS = ("bahdanau", "luong-general", "luong-local")
+
+
+@pytest.mark.parametrize("attention", PROJECTED_KEYS)
+def test_steps_read_the_keys_the_cache_holds(attention):
+    model = with_moved_weights(tiny_translator(SOURCES, TARGETS, attention=attention))
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    check_steps_read_the_keys_projected_once(model.backbone, x)
+
+
+@pytest.mark.parametrize("attention", PROJECTED_KEYS)
+def test_greedy_and_beam_outputs_equal_those_of_keys_projected_at_every_step(
+    attention, monkeypatch
+):
+    model = with_moved_weights(tiny_translator(SOURCES, TARGETS, attention=attention))
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    samplers = (zoo.decoding.GreedySampler(), zoo.decoding.BeamSampler(num_beams=3))
+
+    def decode(sampler):
+        generate = tf.function(
+            lambda ids, mask: model.generate(ids, mask, sampler, 12, return_attention=True),
+            jit_compile=True,
+        )
+        result = generate(x["encoder_token_ids"], x["encoder_padding_mask"])
+        weights = result.cache["attention_weights"]
+        return result.token_ids.numpy(), result.scores.numpy(), weights.numpy()
+
+    outputs = [decode(sampler) for sampler in samplers]
+    # Without "encoder_keys" in the cache, every step projects the keys itself.
+    attention_cache = model.backbone.attention_cache
+    monkeypatch.setattr(
+        model.backbone,
+        "attention_cache",
+        lambda *args: without_keys(attention_cache(*args)),
+    )
+    for sampler, (token_ids, scores, weights) in zip(samplers, outputs, strict=True):
+        expected_token_ids, expected_scores, expected_weights = decode(sampler)
+        np.testing.assert_array_equal(token_ids, expected_token_ids)
+        np.testing.assert_allclose(scores, expected_scores, atol=1e-5)
+        np.testing.assert_allclose(weights, expected_weights, atol=1e-5)
 
 
 # === Learning a known alignment: "a b c" -> "C B A" ===

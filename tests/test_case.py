@@ -64,11 +64,12 @@ def with_moved_weights(model, seed=0, scale=0.05):
     return model
 
 
-def step_by_step_logits(backbone, x, return_attention=False):
+def step_by_step_logits(backbone, x, return_attention=False, edit_cache=None):
     """Decodes the given decoder inputs one token at a time with the cached step function.
 
     With `return_attention`, also returns the attention weights the cache collected,
-    [batch, decoder_length, source_length] (grid cells for a captioner).
+    [batch, decoder_length, source_length] (grid cells for a captioner). `edit_cache`, if
+    given, maps the cache `encode` returns to the one the steps start from.
     """
     length = x["decoder_token_ids"].shape[1]
     if "images" in x:
@@ -76,6 +77,8 @@ def step_by_step_logits(backbone, x, return_attention=False):
     else:
         encoder_inputs = (x["encoder_token_ids"], x["encoder_padding_mask"])
     cache = backbone.encode(*encoder_inputs, length, return_attention=return_attention)
+    if edit_cache is not None:
+        cache = edit_cache(cache)
     logits = []
     for index in range(length):
         step_logits, cache = backbone.step(x["decoder_token_ids"][:, index], cache, index)
@@ -84,6 +87,33 @@ def step_by_step_logits(backbone, x, return_attention=False):
     if not return_attention:
         return logits
     return logits, np.swapaxes(cache["attention_weights"].numpy(), 1, 2)
+
+
+def check_steps_read_the_keys_projected_once(backbone, x):
+    """A recurrent attention decoder's cache holds the attention keys, projected once per
+    source, and every step reads them: its logits and weights equal those of steps that
+    project the keys themselves (no "encoder_keys" in the cache), and its weights change
+    when the cached keys do."""
+    logits, weights = step_by_step_logits(backbone, x, return_attention=True)
+    expected_logits, expected_weights = step_by_step_logits(
+        backbone, x, return_attention=True, edit_cache=without_keys
+    )
+    np.testing.assert_allclose(logits, expected_logits, atol=1e-6)
+    np.testing.assert_allclose(weights, expected_weights, atol=1e-6)
+
+    def scale_keys(cache):
+        return {**cache, "encoder_keys": 10 * cache["encoder_keys"]}
+
+    # Weights rather than logits: an untrained model barely uses the context.
+    _, scaled_weights = step_by_step_logits(
+        backbone, x, return_attention=True, edit_cache=scale_keys
+    )
+    assert not np.allclose(scaled_weights, weights, atol=1e-3)
+
+
+def without_keys(cache):
+    """A recurrent decoding cache without its "encoder_keys": each step projects them."""
+    return {name: value for name, value in cache.items() if name != "encoder_keys"}
 
 
 _EXPORT_CLIENT = textwrap.dedent(

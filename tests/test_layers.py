@@ -100,6 +100,29 @@ def test_attention_layer_survives_a_keras_file_round_trip(make_layer, tmp_path):
         np.testing.assert_allclose(original, loaded, atol=1e-6)
 
 
+@pytest.mark.parametrize("make_layer", SAVED_LAYERS.values(), ids=SAVED_LAYERS.keys())
+def test_keys_projected_beforehand_give_the_attention_of_the_values(make_layer):
+    layer = make_layer()
+    context, weights = layer(QUERY, VALUES, PADDING_MASK)
+    keys = layer.project_keys(VALUES)
+    given_context, given_weights = layer(QUERY, VALUES, PADDING_MASK, keys=keys)
+    np.testing.assert_allclose(given_weights, weights, atol=1e-6)
+    np.testing.assert_allclose(given_context, context, atol=1e-6)
+
+
+@pytest.mark.parametrize("make_layer", SAVED_LAYERS.values(), ids=SAVED_LAYERS.keys())
+def test_given_keys_are_scored_as_they_are(make_layer):
+    """Keys of other encoder states weigh the values as those states would: the layer scores
+    the keys it is given, neither projecting them again nor projecting the values instead."""
+    layer = make_layer()
+    other_values = np.random.default_rng(1).normal(size=VALUES.shape).astype("float32")
+    _, expected_weights = layer(QUERY, other_values, PADDING_MASK)
+    context, weights = layer(QUERY, VALUES, PADDING_MASK, keys=layer.project_keys(other_values))
+    np.testing.assert_allclose(weights, expected_weights, atol=1e-6)
+    if not isinstance(layer, MultiHeadAttention):  # whose context projects the values
+        np.testing.assert_allclose(context, np.asarray(weights) @ VALUES, atol=1e-6)
+
+
 def test_luong_attention_rejects_bad_arguments():
     with pytest.raises(ValueError, match=r"`score`.*'cosine'"):
         LuongAttention("cosine")

@@ -6,14 +6,19 @@ from keras import ops
 class Attention(keras.layers.Layer):
     """Base class of the attention layers: masked softmax over scores, then the context.
 
-    Subclasses implement only `score(query, keys)`, returning raw scores
-    [batch, query_length, source_length]. Padded source positions get exactly zero weight.
+    Subclasses implement `score(query, keys)`, returning raw scores
+    [batch, query_length, source_length], and, when their keys are a projection of the
+    values (W_k h), `project_keys(values)`. The keys depend on the source alone, so a decoder
+    projects them once per source and passes them to every step (`keys=`) instead of
+    projecting all encoder states again at each one. Padded source positions get exactly
+    zero weight.
 
     Call args:
         query: [batch, query_length, query_dim], the decoder states asking.
-        values: [batch, source_length, value_dim], the encoder states attended to (also the
-            keys).
+        values: [batch, source_length, value_dim], the encoder states attended to.
         padding_mask: bool [batch, source_length], True at real source tokens.
+        keys: `project_keys(values)`, computed once beforehand; None projects the values
+            here.
 
     Returns:
         (context, weights): [batch, query_length, value_dim] and
@@ -28,14 +33,19 @@ class Attention(keras.layers.Layer):
     def build(self, query_shape, values_shape, padding_mask_shape=None):
         """Creates the scoring weights from the input shapes (here: none)."""
 
-    def call(self, query, values, padding_mask=None):
-        scores = self.score(query, values)
+    def call(self, query, values, padding_mask=None, keys=None):
+        scores = self.score(query, self.project_keys(values) if keys is None else keys)
         if padding_mask is not None:
             # A large negative rather than -inf: exp underflows to exactly 0 all the same,
             # and a row whose positions are all padding stays finite.
             scores = ops.where(ops.expand_dims(padding_mask, 1), scores, -1e9)
         weights = ops.softmax(scores, axis=-1)
         return ops.matmul(weights, values), weights
+
+    def project_keys(self, values):
+        """The keys `score` compares the query with, [batch, source_length, key_dim]: here the
+        values themselves."""
+        return values
 
     def score(self, query, keys):
         raise NotImplementedError

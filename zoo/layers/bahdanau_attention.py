@@ -6,7 +6,8 @@ from zoo.layers.attention import Attention
 
 @keras.saving.register_keras_serializable(package="zoo")
 class BahdanauAttention(Attention):
-    """Additive attention (Bahdanau et al. 2015): score = v . tanh(W_q q + W_k h).
+    """Additive attention (Bahdanau et al. 2015): score = v . tanh(W_q q + W_k h), where the
+    keys W_k h are projected once per source (`project_keys`).
 
     Args:
         units: int, size of the hidden layer of the scoring network.
@@ -27,10 +28,12 @@ class BahdanauAttention(Attention):
         self.key_projection.build(values_shape)
         self.score_vector.build((None, None, None, self.units))
 
+    def project_keys(self, values):
+        return self.key_projection(values)
+
     def score(self, query, keys):
         hidden = ops.tanh(
-            ops.expand_dims(self.query_projection(query), 2)
-            + ops.expand_dims(self.key_projection(keys), 1)
+            ops.expand_dims(self.query_projection(query), 2) + ops.expand_dims(keys, 1)
         )
         return ops.squeeze(self.score_vector(hidden), -1)
 

@@ -11,7 +11,8 @@ class LuongAttention(Attention):
     """Multiplicative and concat attention of Luong et al. (2015).
 
     Scores of the decoder state q against each encoder state h:
-    "dot": q . h; "general": q . (W h); "concat": v . tanh(W [q; h]).
+    "dot": q . h; "general": q . (W h); "concat": v . tanh(W [q; h]). The keys W h of
+    "general" and "concat" (of its h half) are projected once per source (`project_keys`).
 
     Args:
         score: "dot", "general" or "concat".
@@ -43,15 +44,19 @@ class LuongAttention(Attention):
             self.key_kernel = self.add_weight((key_dim, self.units), name="key_kernel")
             self.score_vector = self.add_weight((self.units,), name="score_vector")
 
-    def score(self, query, keys):
+    def project_keys(self, values):
         if self.score_name == "dot":
+            return values
+        # Cast by hand: a decoding cache projects its keys outside the layer's call, where
+        # Keras does not cast the weights to a mixed precision policy's compute dtype.
+        return ops.matmul(values, ops.cast(self.key_kernel, self.compute_dtype))
+
+    def score(self, query, keys):
+        if self.score_name != "concat":
             return ops.matmul(query, ops.swapaxes(keys, 1, 2))
-        if self.score_name == "general":
-            return ops.matmul(query, ops.swapaxes(ops.matmul(keys, self.key_kernel), 1, 2))
         # W [q; h] = W_q q + W_k h: the concatenation split into its two halves.
         hidden = ops.tanh(
-            ops.expand_dims(ops.matmul(query, self.query_kernel), 2)
-            + ops.expand_dims(ops.matmul(keys, self.key_kernel), 1)
+            ops.expand_dims(ops.matmul(query, self.query_kernel), 2) + ops.expand_dims(keys, 1)
         )
         return ops.matmul(hidden, self.score_vector)
 

@@ -31,10 +31,11 @@ class LuongLocalAttention(LuongAttention):
 
     Call args:
         query: [batch, query_length, query_dim], the decoder states asking.
-        values: [batch, source_length, value_dim], the encoder states attended to (also the
-            keys).
+        values: [batch, source_length, value_dim], the encoder states attended to.
         padding_mask: bool [batch, source_length], True at real source tokens, which form a
             prefix of each row.
+        keys: `project_keys(values)`, computed once beforehand; None projects the values
+            here.
         query_start: int or int32 scalar tensor, the target position of the first query:
             the step index when decoding one step at a time, 0 for a whole sequence.
 
@@ -64,8 +65,8 @@ class LuongLocalAttention(LuongAttention):
             self.position_kernel = self.add_weight((query_dim, query_dim), name="position_kernel")
             self.position_vector = self.add_weight((query_dim,), name="position_vector")
 
-    def call(self, query, values, padding_mask=None, query_start=0):
-        scores = self.score(query, values)
+    def call(self, query, values, padding_mask=None, keys=None, query_start=0):
+        scores = self.score(query, self.project_keys(values) if keys is None else keys)
         dtype = scores.dtype
         source_length = ops.shape(values)[1]
         if padding_mask is None:

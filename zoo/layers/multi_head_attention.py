@@ -23,9 +23,10 @@ class MultiHeadAttention(Attention):
 
     Call args:
         query: [batch, query_length, query_dim], the decoder states asking.
-        values: [batch, source_length, value_dim], the encoder states attended to (also the
-            keys).
+        values: [batch, source_length, value_dim], the encoder states attended to.
         padding_mask: bool [batch, source_length], True at real source tokens.
+        keys: `project_keys(values)`, the values themselves: each head still projects
+            them at every call, inside `keras.layers.MultiHeadAttention`.
         training: bool, whether dropout is active.
 
     Returns:
@@ -70,13 +71,14 @@ class MultiHeadAttention(Attention):
         )
         self.attention.build(query_shape, values_shape)
 
-    def call(self, query, values, padding_mask=None, training=None):
+    def call(self, query, values, padding_mask=None, keys=None, training=None):
         attention_mask = None
         if padding_mask is not None:
             attention_mask = ops.expand_dims(ops.cast(padding_mask, "bool"), 1)
         context, head_weights = self.attention(
             query,
             values,
+            key=keys,
             attention_mask=attention_mask,
             return_attention_scores=True,
             training=training,

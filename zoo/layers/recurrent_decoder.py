@@ -25,7 +25,9 @@ class RecurrentDecoder(RecurrentStack):
     Teacher-forced `call` and one-token `step` use the same layers, so cached decoding equals
     the training graph. When nothing feeds back into the recurrence (no attention, or Luong
     without input feeding), `call` runs the whole sequence through each Keras RNN layer and
-    attends once for all positions; otherwise it scans `step` over the positions.
+    attends once for all positions; otherwise it scans `step` over the positions. Either way
+    the attention keys of the encoder outputs are projected once (`project_keys`), not at
+    every position; a decoding loop keeps them in its cache and passes them to every `step`.
 
     Args:
         attention: a `zoo.layers.Attention` layer, or None.
@@ -134,9 +136,15 @@ class RecurrentDecoder(RecurrentStack):
         training=None,
         return_attention=False,
     ):
+        encoder_keys = None if self.attention is None else self.project_keys(encoder_outputs)
         if self.feeds_back:
             outputs, weights = self._scan(
-                inputs, initial_states, encoder_outputs, encoder_padding_mask, training
+                inputs,
+                initial_states,
+                encoder_outputs,
+                encoder_keys,
+                encoder_padding_mask,
+                training,
             )
         else:
             x = inputs
@@ -148,9 +156,14 @@ class RecurrentDecoder(RecurrentStack):
             if self.attention is None:
                 return x
             outputs, weights = self._attentional(
-                x, encoder_outputs, encoder_padding_mask, 0, training
+                x, encoder_outputs, encoder_keys, encoder_padding_mask, 0, training
             )
         return (outputs, weights) if return_attention else outputs
+
+    def project_keys(self, encoder_outputs):
+        """The attention keys of `encoder_outputs` [batch, source_length, value_dim], for
+        `step`'s `encoder_keys`: they depend on the source alone."""
+        return self.attention.project_keys(encoder_outputs)
 
     def initial_state(self, encoder_states):
         """The decoder state that `step` carries, from the encoder's final states."""
@@ -167,6 +180,7 @@ class RecurrentDecoder(RecurrentStack):
         encoder_padding_mask=None,
         index=0,
         training=False,
+        encoder_keys=None,
     ):
         """Decodes one position.
 
@@ -174,6 +188,8 @@ class RecurrentDecoder(RecurrentStack):
             inputs: float [batch, dim], the embedded previous token.
             state: the structure from `initial_state` or the previous `step`.
             index: int32 scalar, the target position (local-m attention aligns to it).
+            encoder_keys: `project_keys(encoder_outputs)`, projected once for all steps;
+                None projects them again at this step.
 
         Returns:
             (outputs [batch, units], state, weights [batch, source_length] or None).
@@ -182,7 +198,11 @@ class RecurrentDecoder(RecurrentStack):
         if self.attend_previous_state:
             previous_top_state = state["layers"][-1][0]
             context, weights = self._attend(
-                previous_top_state[:, None], encoder_outputs, encoder_padding_mask, index
+                previous_top_state[:, None],
+                encoder_outputs,
+                encoder_keys,
+                encoder_padding_mask,
+                index,
             )
             context, weights = context[:, 0], weights[:, 0]
             if self.context_gate is not None:
@@ -202,20 +222,28 @@ class RecurrentDecoder(RecurrentStack):
             outputs = self._readout(context, x, training)
         else:
             outputs, weights = self._attentional(
-                x[:, None], encoder_outputs, encoder_padding_mask, index, training
+                x[:, None], encoder_outputs, encoder_keys, encoder_padding_mask, index, training
             )
             outputs, weights = outputs[:, 0], weights[:, 0]
         if self.input_feeding:
             next_state["feed"] = outputs
         return outputs, next_state, weights
 
-    def _scan(self, inputs, initial_states, encoder_outputs, encoder_padding_mask, training):
+    def _scan(
+        self, inputs, initial_states, encoder_outputs, encoder_keys, encoder_padding_mask, training
+    ):
         """Teacher forcing one position at a time, for attention that feeds back."""
 
         def scan_step(previous, inputs_at_index):
             index, state, _, _ = previous
             outputs, state, weights = self.step(
-                inputs_at_index, state, encoder_outputs, encoder_padding_mask, index, training
+                inputs_at_index,
+                state,
+                encoder_outputs,
+                encoder_padding_mask,
+                index,
+                training,
+                encoder_keys=encoder_keys,
             )
             return index + 1, state, outputs, weights
 
@@ -230,16 +258,22 @@ class RecurrentDecoder(RecurrentStack):
         _, _, outputs, weights = tf.scan(scan_step, ops.swapaxes(inputs, 0, 1), first)
         return ops.swapaxes(outputs, 0, 1), ops.swapaxes(weights, 0, 1)
 
-    def _attend(self, query, encoder_outputs, encoder_padding_mask, query_start):
-        if isinstance(self.attention, LuongLocalAttention):
-            return self.attention(
-                query, encoder_outputs, encoder_padding_mask, query_start=query_start
-            )
-        return self.attention(query, encoder_outputs, encoder_padding_mask)
+    def _attend(self, query, encoder_outputs, encoder_keys, encoder_padding_mask, query_start):
+        # Only local attention aligns with the target position.
+        options = (
+            {"query_start": query_start} if isinstance(self.attention, LuongLocalAttention) else {}
+        )
+        return self.attention(
+            query, encoder_outputs, encoder_padding_mask, keys=encoder_keys, **options
+        )
 
-    def _attentional(self, query, encoder_outputs, encoder_padding_mask, query_start, training):
+    def _attentional(
+        self, query, encoder_outputs, encoder_keys, encoder_padding_mask, query_start, training
+    ):
         """Luong's attentional states for decoder outputs `query` [batch, length, units]."""
-        context, weights = self._attend(query, encoder_outputs, encoder_padding_mask, query_start)
+        context, weights = self._attend(
+            query, encoder_outputs, encoder_keys, encoder_padding_mask, query_start
+        )
         return self._readout(context, query, training), weights
 
     def _readout(self, context, decoder_outputs, training):

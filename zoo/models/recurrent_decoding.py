@@ -10,10 +10,22 @@ class RecurrentDecoding(keras.Model):
 
     Subclasses build the layers and the functional (teacher-forced) graph, and provide
     `decoder_embedding`, `decoder`, `output_projection` and an `encode` whose cache holds
-    "decoder_state" (from `decoder.initial_state`), the "encoder_outputs" attended to (and
-    their "encoder_padding_mask", if any) when the decoder attends, and optionally a zeroed
-    "attention_weights" buffer [batch, source_length, max_length].
+    "decoder_state" (from `decoder.initial_state`), the entries of `attention_cache` when the
+    decoder attends, and optionally a zeroed "attention_weights" buffer
+    [batch, source_length, max_length].
     """
+
+    def attention_cache(self, encoder_outputs, encoder_padding_mask=None):
+        """The cache entries `step` attends with: the "encoder_outputs", their attention
+        keys projected once for every step ("encoder_keys") and, if given, their
+        "encoder_padding_mask"."""
+        cache = {
+            "encoder_outputs": encoder_outputs,
+            "encoder_keys": self.decoder.project_keys(encoder_outputs),
+        }
+        if encoder_padding_mask is not None:
+            cache["encoder_padding_mask"] = encoder_padding_mask
+        return cache
 
     def step(self, token_ids, cache, index):
         """Feeds one token [batch] through the decoder; returns (logits, cache)."""
@@ -23,6 +35,7 @@ class RecurrentDecoding(keras.Model):
             cache.get("encoder_outputs"),
             cache.get("encoder_padding_mask"),
             index,
+            encoder_keys=cache.get("encoder_keys"),
         )
         cache = {**cache, "decoder_state": decoder_state}
         if "attention_weights" in cache:

@@ -214,8 +214,7 @@ class RecurrentTranslatorBackbone(RecurrentDecoding):
         )
         cache = {"decoder_state": self.decoder.initial_state(final_states)}
         if self.has_attention:
-            cache["encoder_outputs"] = outputs
-            cache["encoder_padding_mask"] = encoder_padding_mask
+            cache.update(self.attention_cache(outputs, encoder_padding_mask))
         if return_attention:
             self._require_attention()
             shape = keras.ops.shape(encoder_token_ids)
