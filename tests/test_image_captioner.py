@@ -11,7 +11,12 @@ import tensorflow as tf
 
 import zoo
 from tests import learning
-from tests.test_case import serve_in_fresh_process, step_by_step_logits
+from tests.test_case import (
+    check_steps_read_the_keys_projected_once,
+    serve_in_fresh_process,
+    step_by_step_logits,
+    with_moved_weights,
+)
 from zoo.layers import DoublyStochasticRegularization
 
 IMAGE_SIZE = 32
@@ -82,6 +87,12 @@ def test_cached_step_logits_equal_teacher_forced_logits(trained):
     x, _, _ = model.preprocess(TEST_IMAGES[:4], tf.constant(TEST_CAPTIONS[:4]))
     teacher_forced = model.backbone(x, training=False).numpy()
     np.testing.assert_allclose(step_by_step_logits(model.backbone, x), teacher_forced, atol=1e-5)
+
+
+def test_show_attend_tell_steps_read_the_grid_keys_projected_once():
+    model = with_moved_weights(tiny_captioner("show-attend-tell"))
+    x, _, _ = model.preprocess(TEST_IMAGES[:4], tf.constant(TEST_CAPTIONS[:4]))
+    check_steps_read_the_keys_projected_once(model.backbone, x)
 
 
 def test_paths_bytes_and_pixels_give_the_same_captions(trained, tmp_path):
@@ -177,11 +188,36 @@ def test_keras_file_round_trip_predicts_identically(trained, tmp_path):
 
 def test_several_captions_per_image_are_one_example_each():
     model = tiny_captioner("show-and-tell")
-    images, targets = model.check_pairs(
-        TRAIN_IMAGES[:2], [["first", "second"], "third"], "images", "captions"
-    )
-    assert targets == ["first", "second", "third"]
-    np.testing.assert_array_equal(images.numpy(), TRAIN_IMAGES[[0, 0, 1]])
+    first, second, third = TRAIN_CAPTIONS[:3]
+    pairs = list(model.training_pairs(TRAIN_IMAGES[:2], [[first, second], third]))
+    np.testing.assert_array_equal([image for image, _ in pairs], TRAIN_IMAGES[[0, 0, 1]])
+    captions = tf.ragged.stack([caption for _, caption in pairs]).to_tensor()
+    written = model.target_vectorizer.detokenize(captions).numpy()
+    assert [caption.decode() for caption in written] == [first, second, third]
+
+
+@pytest.mark.parametrize("decoder", ["show-attend-tell", "transformer"])
+def test_a_frozen_encoder_runs_once_per_image_and_trains_as_the_full_graph(decoder):
+    keras.utils.set_random_seed(0)
+    model = with_moved_weights(tiny_captioner(decoder, trainable_encoder=False, dropout=0.0))
+    assert model.backbone.has_fixed_features
+    assert not tiny_captioner(decoder).backbone.has_fixed_features
+    images, captions = TRAIN_IMAGES[:6], TRAIN_CAPTIONS[:6]
+    # The training pairs hold each image's feature grid, as inference computes it.
+    grids = np.stack([grid for grid, _ in model.training_pairs(images, captions)])
+    x, y, weight = model.preprocess(images, tf.constant(captions))
+    np.testing.assert_allclose(grids, model.backbone.image_features(x["images"]), atol=1e-6)
+    # Trained on those grids, the model computes what its full graph computes.
+    cached = {**x, "image_features": tf.constant(grids)}
+    del cached["images"]
+    for training in (False, True):
+        np.testing.assert_allclose(
+            model(cached, training=training), model(x, training=training), atol=1e-5
+        )
+    losses = [model.test_on_batch(inputs, y, weight) for inputs in (cached, x)]
+    assert losses[0] == pytest.approx(losses[1], abs=1e-5)
+    history = model.fit(TRAIN_IMAGES[:64], TRAIN_CAPTIONS[:64], epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
 
 
 def test_small_cnn_batch_norm_is_the_default_and_older_configs_build_without_it():

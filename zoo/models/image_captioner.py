@@ -154,9 +154,15 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
 
         # === Functional Model ===
         inputs = captioning_inputs(self.image_shape)
-        features = self._image_features(inputs["images"])
-        embedded = self.embedding_dropout(self.decoder_embedding(inputs["decoder_token_ids"]))
-        padding_mask = inputs["decoder_padding_mask"]
+        logits = self._logits_from_features(
+            self._image_features(inputs["images"]),
+            inputs["decoder_token_ids"],
+            inputs["decoder_padding_mask"],
+        )
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+
+    def _logits_from_features(self, features, token_ids, padding_mask, training=None):
+        embedded = self.embedding_dropout(self.decoder_embedding(token_ids), training=training)
         if self.has_attention:
             outputs, weights = self.decoder(
                 embedded,
@@ -165,6 +171,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
                 None,
                 padding_mask=padding_mask,
                 return_attention=True,
+                training=training,
             )
             if self.regularization is not None:
                 outputs = self.regularization(outputs, weights, padding_mask)
@@ -177,9 +184,9 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
                 padding_mask=ops.concatenate(
                     [ops.ones_like(padding_mask[:, :1]), padding_mask], axis=1
                 ),
+                training=training,
             )[:, 1:]
-        logits = self.output_projection(outputs)
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        return self.output_projection(outputs)
 
     def _initial_states(self, features):
         """Xu et al.: the LSTM's first state from the mean of the grid's feature vectors."""
@@ -211,7 +218,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
         features = self._image_features(images, training=False)
         if self.has_attention:
             state = self.decoder.initial_state(self._initial_states(features))
-            cache = {"decoder_state": state, "encoder_outputs": features}
+            cache = {"decoder_state": state, **self.attention_cache(features)}
         else:
             zeros = ops.zeros((ops.shape(images)[0], self.units))
             _, state, _ = self.decoder.step(

@@ -13,6 +13,9 @@ class ImageFeatures:
     height, grid width) and the flattening layer; `_image_features(images)` gives [batch,
     grid cells, channels]; `_image_config()` the options for `get_config`;
     `set_trainable_encoder` freezes or unfreezes the encoder (recompile the task after it).
+    A backbone implements `_logits_from_features(features, decoder_token_ids,
+    decoder_padding_mask, training)`, its training graph after the image encoder, which
+    `call_with_features` runs on feature grids computed once (`has_fixed_features`).
     """
 
     def _build_image_encoder(
@@ -42,6 +45,27 @@ class ImageFeatures:
         for layer in self.augmentation:
             images = layer(images, training=training)
         return self.grid_flatten(self.image_encoder(images, training=training))
+
+    @property
+    def has_fixed_features(self):
+        """Whether an image's feature grid is the same at every training step (a frozen
+        encoder, no augmentation), so that training can compute it once."""
+        return not self.augmentation and not self.image_encoder.trainable_weights
+
+    def image_features(self, images):
+        """float preprocessed images -> their flattened feature grids [batch, grid cells,
+        channels], as inference computes them."""
+        return self._image_features(images, training=False)
+
+    def call_with_features(self, inputs, training=None):
+        """The teacher-forced logits, as the functional graph gives them, from
+        `image_features` (the `image_features` of the images) in place of `images`."""
+        return self._logits_from_features(
+            inputs["image_features"],
+            inputs["decoder_token_ids"],
+            inputs["decoder_padding_mask"],
+            training=training,
+        )
 
     def _image_config(self):
         return {

@@ -135,11 +135,21 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
         return inputs["images"], None
 
     def _run_encoder(self, images, padding_mask, training=None):
-        x = self.grid_projection(self._image_features(images, training=training))
+        return self._encode_grid(self._image_features(images, training=training), training)
+
+    def _encode_grid(self, features, training=None):
+        x = self.grid_projection(features)
         x = self.embedding_dropout(x + self.grid_positions(x), training=training)
         for layer in self.encoder_layers:
             x = layer(x, training=training)
         return self.encoder_norm(x)
+
+    def _logits_from_features(self, features, token_ids, padding_mask, training=None):
+        encoder_outputs = self._encode_grid(features, training)
+        decoder_outputs, _ = self._run_decoder(
+            token_ids, padding_mask, encoder_outputs, None, training=training
+        )
+        return self._logits(decoder_outputs)
 
     def get_config(self):
         return {

@@ -332,14 +332,10 @@ class Seq2Seq(keras.Model):
             if not is_finite:
                 buckets.check_fits(self.max_training_length)
         else:
-            # Tokenizing the whole corpus once, up front, is ~30x cheaper than in every batch.
-            sources, targets = self.check_pairs(x, y, x_name, y_name)
-            pairs = tf.data.Dataset.from_tensor_slices(
-                self.tokenize_pairs(sources, tf.constant(targets))
-            )
+            pairs = self.training_pairs(x, y, x_name, y_name)
             count = self._count_batches(pairs, buckets, x_name)
             if shuffle:
-                pairs = pairs.shuffle(len(targets), reshuffle_each_iteration=True)
+                pairs = pairs.shuffle(int(pairs.cardinality()), reshuffle_each_iteration=True)
         batches = buckets.batch(pairs, self.training_length, lambda pairs, size: pairs.batch(size))
         batches = batches.map(self.teacher_forcing)
         if count is not None:
@@ -365,10 +361,14 @@ class Seq2Seq(keras.Model):
         texts, is_single = as_text_list(x, name)
         return tf.constant(texts), is_single
 
-    def check_pairs(self, x, y, x_name="x", y_name="y"):
-        """Checks parallel training pairs; returns `(source tensor batch, list of str)`."""
+    def training_pairs(self, x, y, x_name="x", y_name="y"):
+        """Checks parallel data; returns a tf.data.Dataset of single pairs as the training
+        data stores them (`tokenize_pairs`), which `fit` batches."""
         sources, targets = as_text_pairs(x, y, x_name, y_name)
-        return tf.constant(sources), targets
+        # Tokenizing the whole corpus once, up front, is ~30x cheaper than in every batch.
+        return tf.data.Dataset.from_tensor_slices(
+            self.tokenize_pairs(tf.constant(sources), tf.constant(targets))
+        )
 
     def training_length(self, source_tokens, target_token_ids):
         """One tokenized pair -> int32, the padded length of its longer side as
