@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS, tiny_translator
-from zoo.tasks.batching import BUCKET_WIDTH, LengthBuckets
+from zoo.training.batching import BUCKET_WIDTH, LengthBuckets
 
 # Pairs of many lengths: the memorised corpus, and the same pairs joined two and four at a
 # time (sources and targets up to four times as long).

@@ -9,7 +9,7 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.losses import LabelSmoothedCrossentropy
 from zoo.metrics import corpus_bleu
-from zoo.tasks.batching import LengthBuckets
+from zoo.training.batching import LengthBuckets
 from zoo.tasks.inputs import (
     as_text_list,
     as_text_pairs,
@@ -146,7 +146,7 @@ class Seq2Seq(keras.Model):
     ):
         """Trains on parallel texts, in batches of pairs of similar length.
 
-        Pairs are grouped by length (`zoo.tasks.batching`) so that a batch pads little,
+        Pairs are grouped by length (`zoo.training.batching`) so that a batch pads little,
         and every pair is seen once per epoch.
 
         Args:
@@ -182,7 +182,7 @@ class Seq2Seq(keras.Model):
 
         Returns:
             A `tf.data.Dataset` of one epoch's batches, each of pairs of similar length
-            (`zoo.tasks.batching`), reshuffled every time it is iterated when `shuffle`; its
+            (`zoo.training.batching`), reshuffled every time it is iterated when `shuffle`; its
             cardinality is known unless `x` is a dataset of unknown size.
         """
         buckets = self._length_buckets(batch_size, batch_tokens)
