@@ -1,5 +1,7 @@
 """ImageCaptioner: Seq2Seq's verbs with images as the sources."""
 
+import functools
+
 import keras
 import tensorflow as tf
 
@@ -88,7 +90,7 @@ class ImageCaptioner(Seq2Seq):
         grids = self.feature_grids(images)
         # Each grid is stored once and gathered per caption: Flickr8k has 5 per image.
         caption_grids = tf.data.Dataset.from_tensor_slices(image_index).map(
-            lambda index: tf.gather(grids, index)
+            functools.partial(tf.gather, grids)
         )
         captions = tf.data.Dataset.from_tensor_slices(self.target_vectorizer.tokenize(captions))
         return tf.data.Dataset.zip(caption_grids, captions)
@@ -96,11 +98,13 @@ class ImageCaptioner(Seq2Seq):
     def feature_grids(self, images, batch_size=32):
         """The backbone's flattened feature grids of `images` (uint8 pixels or encoded
         bytes), float32 [images, grid cells, channels], computed `batch_size` at a time."""
-        images = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
-        encode = tf.function(
-            lambda batch: self.backbone.image_features(self.image_preprocessor(batch))
-        )
-        return tf.concat([encode(batch) for batch in images], axis=0)
+
+        @tf.function
+        def encode(batch):
+            return self.backbone.image_features(self.image_preprocessor(batch))
+
+        batches = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
+        return tf.concat([encode(batch) for batch in batches], axis=0)
 
     def tokenize_sources(self, sources):
         # Images stay as given (uint8 or encoded bytes, compact) until their batch is read.

@@ -9,7 +9,6 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.losses import LabelSmoothedCrossentropy
 from zoo.metrics import corpus_bleu
-from zoo.training.batching import LengthBuckets
 from zoo.tasks.inputs import (
     as_text_list,
     as_text_pairs,
@@ -17,6 +16,7 @@ from zoo.tasks.inputs import (
     check_text_pair_dataset,
 )
 from zoo.text.span_corruption import sentinel_ids, span_corruption
+from zoo.training.batching import LengthBuckets
 
 # Source lengths are padded up to a multiple of this before the compiled decoding loop,
 # so XLA compiles once per bucket rather than once per distinct length.
@@ -336,7 +336,7 @@ class Seq2Seq(keras.Model):
             count = self._count_batches(pairs, buckets, x_name)
             if shuffle:
                 pairs = pairs.shuffle(int(pairs.cardinality()), reshuffle_each_iteration=True)
-        batches = buckets.batch(pairs, self.training_length, lambda pairs, size: pairs.batch(size))
+        batches = buckets.batch(pairs, self.training_length)
         batches = batches.map(self.teacher_forcing)
         if count is not None:
             # Told, Keras shows the steps of the first epoch too (tf.data cannot count

@@ -57,19 +57,20 @@ class LengthBuckets:
                 f"{-(-longest // BUCKET_WIDTH) * BUCKET_WIDTH} in its length bucket)."
             )
 
-    def batch(self, dataset, padded_length, batch_function):
-        """Batches `dataset` bucket by bucket.
-
-        Args:
-            dataset: a tf.data.Dataset of single examples.
-            padded_length: the function from an example (its components as arguments) to
-                its int32 padded length.
-            batch_function: the function from a dataset of one bucket's examples and the
-                int64 batch size to the dataset of their batches (e.g. `ds.batch(size)`).
-        """
+    def batch(self, dataset, padded_length):
+        """Batches `dataset` (a tf.data.Dataset of single examples) bucket by bucket;
+        `padded_length` maps an example (its components as arguments) to its int32 padded
+        length."""
         batch_sizes = tf.constant(self.batch_sizes, tf.int64)
-        return dataset.group_by_window(
-            key_func=lambda *example: self.bucket(padded_length(*example)),
-            reduce_func=lambda bucket, examples: batch_function(examples, batch_sizes[bucket]),
-            window_size_func=lambda bucket: batch_sizes[bucket],
-        )
+
+        # Defs, not lambdas: AutoGraph cannot always find a lambda's source.
+        def bucket_of(*example):
+            return self.bucket(padded_length(*example))
+
+        def batches_of(bucket, examples):
+            return examples.batch(batch_sizes[bucket])
+
+        def batch_size_of(bucket):
+            return batch_sizes[bucket]
+
+        return dataset.group_by_window(bucket_of, batches_of, window_size_func=batch_size_of)
