@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS, tiny_translator
-from zoo.training.batching import BUCKET_WIDTH, LengthBuckets
+from zoo.training.batching import DEFAULT_BUCKET_WIDTH, LengthBuckets
 
 # Pairs of many lengths: the memorised corpus, and the same pairs joined two and four at a
 # time (sources and targets up to four times as long).
@@ -66,7 +66,7 @@ def test_every_pair_is_seen_once_per_epoch_in_batches_of_similar_length(model, s
             longer = np.maximum(
                 x["encoder_padding_mask"].sum(-1), x["decoder_padding_mask"].sum(-1)
             )
-            assert longer.max() - longer.min() < BUCKET_WIDTH
+            assert longer.max() - longer.min() < DEFAULT_BUCKET_WIDTH
             if "batch_size" in sizing:
                 assert len(y) <= sizing["batch_size"]
             else:
@@ -92,6 +92,18 @@ def test_batches_pad_less_than_random_batches_of_the_same_size(model):
     ]
     assert padding_efficiency([w.numpy() for w in random]) < 0.7
     assert padding_efficiency([weight for _, _, weight in bucketed]) > 0.85
+
+
+def test_without_length_buckets_batches_draw_from_every_length(model):
+    dataset = model.training_dataset(SOURCES, TARGETS, batch_size=10, length_bucket_width=None)
+    batches = epoch_of_pairs(dataset)
+    assert len(batches) == int(dataset.cardinality()) == 7
+    assert pairs_of(batches) == pairs_of(epoch_of_pairs(model.training_dataset(SOURCES, TARGETS)))
+    spreads = [
+        np.ptp(np.maximum(x["encoder_padding_mask"].sum(-1), weight.sum(-1)))
+        for x, _, weight in batches
+    ]
+    assert max(spreads) >= 2 * DEFAULT_BUCKET_WIDTH
 
 
 def test_length_buckets_count_the_batches_they_make():
@@ -130,6 +142,7 @@ def test_training_traces_a_bounded_number_of_times_as_lengths_vary():
         ({"batch_tokens": 0}, r"`batch_tokens` must be a positive int, got 0"),
         ({"batch_size": 8, "batch_tokens": 96}, r"`batch_size` or `batch_tokens`, not both"),
         ({"batch_size": 2.5}, r"`batch_size` must be a positive int, got 2.5"),
+        ({"length_bucket_width": 0}, r"`length_bucket_width` must be a positive int, got 0"),
     ],
 )
 def test_bad_batch_sizing_raises_clear_errors(model, options, message):

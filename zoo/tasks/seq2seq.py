@@ -16,7 +16,7 @@ from zoo.tasks.inputs import (
     check_text_pair_dataset,
 )
 from zoo.text.span_corruption import sentinel_ids, span_corruption
-from zoo.training.batching import LengthBuckets
+from zoo.training.batching import DEFAULT_BUCKET_WIDTH, LengthBuckets
 
 # Source lengths are padded up to a multiple of this before the compiled decoding loop,
 # so XLA compiles once per bucket rather than once per distinct length.
@@ -140,6 +140,7 @@ class Seq2Seq(keras.Model):
         *,
         batch_size=None,
         batch_tokens=None,
+        length_bucket_width=DEFAULT_BUCKET_WIDTH,
         validation_data=None,
         shuffle=True,
         **kwargs,
@@ -158,6 +159,9 @@ class Seq2Seq(keras.Model):
             batch_tokens: int, most padded tokens per batch, each side counted on its own
                 (fairseq's `--max-tokens`): short pairs make large batches, long pairs
                 small ones. At least the longest pair's padded length.
+            length_bucket_width: int, pairs whose longer sides' padded lengths differ by less
+                than this share batches (OpenNMT-tf's `length_bucket_width`); None draws
+                batches from all pairs at random, each padded to its longest pair.
             validation_data: `(source_texts, target_texts)` or a dataset like `x`.
             shuffle: bool, whether to reshuffle the pairs every epoch.
             **kwargs: passed to `keras.Model.fit` (`epochs`, `callbacks`, `verbose`, ...).
@@ -165,17 +169,28 @@ class Seq2Seq(keras.Model):
         Returns:
             The Keras `History`.
         """
-        dataset = self.training_dataset(
-            x, y, batch_size=batch_size, batch_tokens=batch_tokens, shuffle=shuffle
-        )
+        batching = {
+            "batch_size": batch_size,
+            "batch_tokens": batch_tokens,
+            "length_bucket_width": length_bucket_width,
+        }
+        dataset = self.training_dataset(x, y, shuffle=shuffle, **batching)
         if validation_data is not None:
             validation_data = self._pair_dataset(
-                *_split_validation(validation_data),
-                self._length_buckets(batch_size, batch_tokens),
+                *_split_validation(validation_data), self._length_buckets(**batching)
             )
         return self._fit_batches(dataset, validation_data=validation_data, **kwargs)
 
-    def training_dataset(self, x, y=None, *, batch_size=None, batch_tokens=None, shuffle=False):
+    def training_dataset(
+        self,
+        x,
+        y=None,
+        *,
+        batch_size=None,
+        batch_tokens=None,
+        length_bucket_width=DEFAULT_BUCKET_WIDTH,
+        shuffle=False,
+    ):
         """The teacher-forcing `(x, y, sample_weight)` batches that `fit` trains on.
 
         Args: as `fit`'s.
@@ -185,7 +200,7 @@ class Seq2Seq(keras.Model):
             (`zoo.training.batching`), reshuffled every time it is iterated when `shuffle`; its
             cardinality is known unless `x` is a dataset of unknown size.
         """
-        buckets = self._length_buckets(batch_size, batch_tokens)
+        buckets = self._length_buckets(batch_size, batch_tokens, length_bucket_width)
         return self._pair_dataset(x, y, "x", "y", buckets, shuffle)
 
     def _fit_batches(self, dataset, **kwargs):
@@ -312,8 +327,14 @@ class Seq2Seq(keras.Model):
                 "`zoo.text.add_sentinels(vocabulary)`."
             ) from None
 
-    def _length_buckets(self, batch_size, batch_tokens):
-        return LengthBuckets(self.max_training_length, *_check_batching(batch_size, batch_tokens))
+    def _length_buckets(self, batch_size, batch_tokens, length_bucket_width=DEFAULT_BUCKET_WIDTH):
+        if length_bucket_width is not None:
+            check_positive_int(length_bucket_width, "length_bucket_width")
+        return LengthBuckets(
+            self.max_training_length,
+            *_check_batching(batch_size, batch_tokens),
+            width=length_bucket_width,
+        )
 
     def _pair_dataset(self, x, y, x_name, y_name, buckets, shuffle=False):
         """Teacher-forcing batches of pairs of similar length (see `training_dataset`)."""

@@ -12,27 +12,29 @@ import tensorflow as tf
 
 # Examples whose padded lengths fall in the same window of this many tokens share batches,
 # so padding adds at most this many tokens minus one to any sequence.
-BUCKET_WIDTH = 4
+DEFAULT_BUCKET_WIDTH = 4
 
 
 class LengthBuckets:
     """Groups examples into batches of similar padded length.
 
     Bucket `b` holds the examples whose padded length (the longest sequence the model reads
-    for them, e.g. a pair's longer side after packing) is in `(b * BUCKET_WIDTH,
-    (b + 1) * BUCKET_WIDTH]`; its batches hold `batch_size` examples, or
-    `batch_tokens // ((b + 1) * BUCKET_WIDTH)`, so that no padded batch exceeds
-    `batch_tokens` tokens per sequence kind.
+    for them, e.g. a pair's longer side after packing) is in `(b * width, (b + 1) * width]`;
+    its batches hold `batch_size` examples, or `batch_tokens // ((b + 1) * width)`, so that
+    no padded batch exceeds `batch_tokens` tokens per sequence kind.
 
     Args:
         max_length: int, the longest padded length an example can have.
         batch_size: int, examples per batch; or None when `batch_tokens` is given.
         batch_tokens: int, most padded tokens per batch; or None.
+        width: int, the bucket width in tokens; None puts every example in one bucket
+            (batches of randomly drawn examples).
     """
 
-    def __init__(self, max_length, batch_size=None, batch_tokens=None):
-        self.num_buckets = -(-max_length // BUCKET_WIDTH)
-        upper_lengths = np.minimum(np.arange(1, self.num_buckets + 1) * BUCKET_WIDTH, max_length)
+    def __init__(self, max_length, batch_size=None, batch_tokens=None, width=DEFAULT_BUCKET_WIDTH):
+        self.width = max_length if width is None else width
+        self.num_buckets = -(-max_length // self.width)
+        upper_lengths = np.minimum(np.arange(1, self.num_buckets + 1) * self.width, max_length)
         if batch_tokens is None:
             self.batch_sizes = np.full(self.num_buckets, batch_size)
         else:
@@ -41,7 +43,7 @@ class LengthBuckets:
 
     def bucket(self, padded_length):
         """int32 padded length(s) -> int64 bucket index(es)."""
-        return tf.cast((padded_length - 1) // BUCKET_WIDTH, tf.int64)
+        return tf.cast((padded_length - 1) // self.width, tf.int64)
 
     def count_batches(self, padded_lengths):
         """How many batches `batch` makes of examples with these padded lengths (NumPy)."""
@@ -54,7 +56,7 @@ class LengthBuckets:
             raise ValueError(
                 f"`{name}` must hold at least the longest example: got {self.batch_tokens}, "
                 f"but an example pads to {longest} tokens (up to "
-                f"{-(-longest // BUCKET_WIDTH) * BUCKET_WIDTH} in its length bucket)."
+                f"{-(-longest // self.width) * self.width} in its length bucket)."
             )
 
     def batch(self, dataset, padded_length):
