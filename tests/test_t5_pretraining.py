@@ -52,6 +52,10 @@ def test_pretraining_examples_pack_the_texts_and_drop_spans_as_asked():
     assert dropped / len(all_tokens) == pytest.approx(0.15, abs=0.02)
     # The dataset knows its length, so Keras shows the steps and does not warn it ran out.
     assert dataset.cardinality() == -(-len(examples) // 8)
+    # In tokens: as many examples as fit, each as long as the encoder reads (22 tokens).
+    by_tokens = model.pretraining_dataset(TEXTS * 5, batch_tokens=100)
+    sizes = [int(tf.shape(y)[0]) for _, y, _ in by_tokens]
+    assert sizes[:-1] == [4] * (len(sizes) - 1) and 0 < sizes[-1] <= 4
 
 
 @learning.learning
@@ -80,6 +84,7 @@ def test_models_that_cannot_be_pretrained_say_why():
         ({"noise_density": 0.0}, "`noise_density` must be a number in (0, 1), got 0.0"),
         ({"mean_noise_span_length": 0.5}, "`mean_noise_span_length` must be a number of at"),
         ({"batch_size": 0}, "`batch_size` must be a positive int, got 0"),
+        ({"batch_tokens": 21}, "`batch_tokens` must hold at least the longest example: got 21"),
     ],
 )
 def test_bad_arguments_raise_errors_naming_them(options, message):

@@ -1,7 +1,7 @@
-"""The main job (`make demo`): train the LSTM translator on the shipped Tatoeba En->Fr corpus,
+"""The main job (`make demo`): train a translator on the shipped Tatoeba En->Fr corpus,
 report test BLEU, export a SavedModel and translate with the reloaded export.
 
-Run: python -m zoo.demo [--minutes 7]
+Run: python -m zoo.demo [--model lstm-small] [--minutes 7]
 """
 
 import argparse
@@ -13,11 +13,14 @@ import tensorflow as tf
 
 import zoo
 
-EXPORT_PATH = pathlib.Path("saved_models/tatoeba_en_fr_lstm/1")
+EXPORT_ROOT = pathlib.Path("saved_models")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--model", default="lstm-small", choices=sorted(zoo.catalog.CATALOG), help="catalog name"
+    )
     parser.add_argument("--minutes", type=float, default=7.0, help="training time budget")
     parser.add_argument("--test-pairs", type=int, default=1000, help="test pairs for BLEU")
     args = parser.parse_args()
@@ -30,7 +33,7 @@ def main():
     print(f"Tatoeba En->Fr (Tatoeba.org contributors, CC BY 2.0 FR): {len(sources):,} train pairs")
 
     # Small vocabularies and large batches: on 2 CPU cores the recurrent steps dominate.
-    model = zoo.build("lstm-small", sources, targets, vocabulary_size=4000)
+    model = zoo.build(args.model, sources, targets, vocabulary_size=4000)
     model.backbone.summary()
     model.fit(
         sources,
@@ -49,11 +52,12 @@ def main():
     for i, translation in zip(examples, translations, strict=True):
         print(f"  {test_sources[i]!r}\n    -> {translation!r}   (reference: {test_targets[i]!r})")
 
-    model.export(EXPORT_PATH)
-    served = tf.saved_model.load(str(EXPORT_PATH)).signatures["serving_default"]
+    export_path = EXPORT_ROOT / f"tatoeba_en_fr_{args.model}" / "1"
+    model.export(export_path)
+    served = tf.saved_model.load(str(export_path)).signatures["serving_default"]
     sentence = "I love you."
     result = served(inputs=tf.constant([sentence]))
-    print(f"\nExported to {EXPORT_PATH}; the reloaded SavedModel translates")
+    print(f"\nExported to {export_path}; the reloaded SavedModel translates")
     print(f"  {sentence!r} -> {result['outputs'].numpy()[0].decode()!r}")
     print(f"Done in {(time.monotonic() - started) / 60:.1f} minutes.")
 

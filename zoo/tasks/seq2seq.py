@@ -252,20 +252,23 @@ class Seq2Seq(keras.Model):
         >>> model.pretrain(monolingual_texts, epochs=10)
         >>> model.fit(sources, targets, epochs=10)
         """
-        # One length bucket: every example is as long as the encoder reads.
-        sequence_length = self.source_vectorizer.sequence_length
-        buckets = LengthBuckets(sequence_length, *_check_batching(batch_size, batch_tokens))
-        buckets.check_fits(sequence_length)
         dataset = self.pretraining_dataset(
             texts,
-            batch_size=int(buckets.batch_sizes[-1]),
+            batch_size=batch_size,
+            batch_tokens=batch_tokens,
             noise_density=noise_density,
             mean_noise_span_length=mean_noise_span_length,
         )
         return self._fit_batches(dataset, **kwargs)
 
     def pretraining_dataset(
-        self, texts, *, batch_size=64, noise_density=0.15, mean_noise_span_length=3.0
+        self,
+        texts,
+        *,
+        batch_size=None,
+        batch_tokens=None,
+        noise_density=0.15,
+        mean_noise_span_length=3.0,
     ):
         """The span-corruption examples `pretrain` trains on, as teacher-forcing batches.
 
@@ -277,7 +280,13 @@ class Seq2Seq(keras.Model):
         """
         sentinels = self._sentinel_ids()
         texts, _ = as_text_list(texts, "texts")
-        check_positive_int(batch_size, "batch_size")
+        # One length bucket: every example is as long as the encoder reads.
+        sequence_length = self.source_vectorizer.sequence_length
+        buckets = LengthBuckets(
+            sequence_length, *_check_batching(batch_size, batch_tokens), width=None
+        )
+        buckets.check_fits(sequence_length)
+        (batch_size,) = buckets.batch_sizes
         if not isinstance(noise_density, (int, float)) or not 0 < noise_density < 1:
             raise ValueError(f"`noise_density` must be a number in (0, 1), got {noise_density!r}.")
         if not isinstance(mean_noise_span_length, (int, float)) or mean_noise_span_length < 1:
