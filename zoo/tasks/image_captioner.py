@@ -8,6 +8,7 @@ import tensorflow as tf
 from zoo.metrics import caption_bleu
 from zoo.tasks.inputs import as_caption_lists
 from zoo.tasks.seq2seq import Seq2Seq, written_tokens
+from zoo.training.batching import reshuffled
 from zoo.vision.images import as_image_batch
 
 
@@ -76,7 +77,7 @@ class ImageCaptioner(Seq2Seq):
     def check_sources(self, x, name="x"):
         return as_image_batch(x, name)
 
-    def training_pairs(self, x, y, x_name="x", y_name="y"):
+    def training_pairs(self, x, y, x_name="x", y_name="y", shuffle=False):
         """One (image, caption) pair per caption. When the backbone's image features are
         fixed (a frozen encoder, no augmentation), the pair holds the image's feature grid,
         computed here once per image rather than at every step of every epoch."""
@@ -86,18 +87,20 @@ class ImageCaptioner(Seq2Seq):
         captions = tf.constant([caption for captions in references for caption in captions])
         if not self.backbone.has_fixed_features:
             pairs = self.tokenize_pairs(tf.gather(images, image_index), captions)
-            return tf.data.Dataset.from_tensor_slices(pairs)
+            pairs = tf.data.Dataset.from_tensor_slices(pairs)
+            return reshuffled(pairs) if shuffle else pairs
         grids = self.feature_grids(images)
+        pairs = (image_index, self.target_vectorizer.tokenize(captions))
+        pairs = tf.data.Dataset.from_tensor_slices(pairs)
+        if shuffle:  # the indices, before the grids are gathered: a grid is 200 KB
+            pairs = reshuffled(pairs)
         # Each grid is stored once and gathered per caption: Flickr8k has 5 per image.
-        caption_grids = tf.data.Dataset.from_tensor_slices(image_index).map(
-            functools.partial(tf.gather, grids)
-        )
-        captions = tf.data.Dataset.from_tensor_slices(self.target_vectorizer.tokenize(captions))
-        return tf.data.Dataset.zip(caption_grids, captions)
+        return pairs.map(functools.partial(_gather_grid, grids))
 
     def feature_grids(self, images, batch_size=32):
         """The backbone's flattened feature grids of `images` (uint8 pixels or encoded
-        bytes), float32 [images, grid cells, channels], computed `batch_size` at a time."""
+        bytes), [images, grid cells, channels] in the backbone's compute dtype, computed
+        `batch_size` at a time."""
 
         @tf.function
         def encode(batch):
@@ -183,3 +186,7 @@ class ImageCaptioner(Seq2Seq):
         for key in ("backbone", "image_preprocessor", "target_vectorizer"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _gather_grid(grids, image_index, caption):
+    return tf.gather(grids, image_index), caption

@@ -16,7 +16,7 @@ from zoo.tasks.inputs import (
     check_text_pair_dataset,
 )
 from zoo.text.span_corruption import sentinel_ids, span_corruption
-from zoo.training.batching import DEFAULT_BUCKET_WIDTH, LengthBuckets
+from zoo.training.batching import DEFAULT_BUCKET_WIDTH, LengthBuckets, reshuffled
 
 # Source lengths are padded up to a multiple of this before the compiled decoding loop,
 # so XLA compiles once per bucket rather than once per distinct length.
@@ -356,16 +356,14 @@ class Seq2Seq(keras.Model):
                 batches = x.map(self.preprocess, num_parallel_calls=tf.data.AUTOTUNE)
                 return batches.prefetch(tf.data.AUTOTUNE)
             pairs = x.batch(1024).map(self.tokenize_pairs).unbatch()
-            # An endless (or uncountable) stream of pairs: batches counted by no one.
-            is_finite = int(x.cardinality()) >= 0
-            count = self._count_batches(pairs, buckets, x_name) if is_finite else None
-            if not is_finite:
+            if int(x.cardinality()) >= 0:
+                count = self._count_batches(pairs, buckets, x_name)
+            else:  # an endless (or uncountable) stream: no pair may be longer than this
+                count = None
                 buckets.check_fits(self.max_training_length)
         else:
-            pairs = self.training_pairs(x, y, x_name, y_name)
+            pairs = self.training_pairs(x, y, x_name, y_name, shuffle)
             count = self._count_batches(pairs, buckets, x_name)
-            if shuffle:
-                pairs = pairs.shuffle(int(pairs.cardinality()), reshuffle_each_iteration=True)
         batches = buckets.batch(pairs, self.training_length)
         batches = batches.map(self.teacher_forcing)
         if count is not None:
@@ -391,14 +389,16 @@ class Seq2Seq(keras.Model):
         texts, is_single = as_text_list(x, name)
         return tf.constant(texts), is_single
 
-    def training_pairs(self, x, y, x_name="x", y_name="y"):
+    def training_pairs(self, x, y, x_name="x", y_name="y", shuffle=False):
         """Checks parallel data; returns a tf.data.Dataset of single pairs as the training
-        data stores them (`tokenize_pairs`), which `fit` batches."""
+        data stores them (`tokenize_pairs`), which `fit` batches, reshuffled every time it is
+        iterated when `shuffle`."""
         sources, targets = as_text_pairs(x, y, x_name, y_name)
         # Tokenizing the whole corpus once, up front, is ~30x cheaper than in every batch.
-        return tf.data.Dataset.from_tensor_slices(
+        pairs = tf.data.Dataset.from_tensor_slices(
             self.tokenize_pairs(tf.constant(sources), tf.constant(targets))
         )
+        return reshuffled(pairs) if shuffle else pairs
 
     def training_length(self, source_tokens, target_token_ids):
         """One tokenized pair -> int32, the padded length of its longer side as

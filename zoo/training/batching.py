@@ -10,9 +10,15 @@ holds either `batch_size` examples or as many as fit in `batch_tokens` padded to
 import numpy as np
 import tensorflow as tf
 
+
 # Examples whose padded lengths fall in the same window of this many tokens share batches,
 # so padding adds at most this many tokens minus one to any sequence.
 DEFAULT_BUCKET_WIDTH = 4
+
+
+def reshuffled(dataset):
+    """`dataset` (of known size) in a new random order every time it is iterated."""
+    return dataset.shuffle(int(dataset.cardinality()), reshuffle_each_iteration=True)
 
 
 class LengthBuckets:
@@ -70,7 +76,8 @@ class LengthBuckets:
             return self.bucket(padded_length(*example))
 
         def batches_of(bucket, examples):
-            return examples.batch(batch_sizes[bucket])
+            # Ragged where lengths differ (token ids), dense where they do not (images).
+            return examples.ragged_batch(batch_sizes[bucket])
 
         def batch_size_of(bucket):
             return batch_sizes[bucket]
