@@ -230,6 +230,37 @@ def test_save_load_and_export_predict_identically(models, tmp_path):
     assert served["outputs"] == (predictions, "string")
 
 
+@pytest.mark.parametrize("name", HUB_CONFIGS)
+def test_a_mixed_bfloat16_model_takes_the_same_weights_and_computes_in_bfloat16(
+    models, presets, name
+):
+    model = zoo.t5_from_preset(
+        presets[name][0], sequence_length=SEQUENCE_LENGTH, dtype="mixed_bfloat16"
+    )
+    backbone, reference = model.backbone, models[name].backbone
+    assert backbone.dtype_policy.name == "mixed_bfloat16"
+    layers = backbone._flatten_layers(include_self=False)
+    policies = {layer.dtype_policy.name for layer in layers if layer.weights}
+    assert policies == {"mixed_bfloat16"}
+    for weight, reference_weight in zip(backbone.weights, reference.weights, strict=True):
+        assert weight.dtype == "float32"
+        np.testing.assert_array_equal(weight.numpy(), reference_weight.numpy())
+    x, _, _ = model.preprocess(tf.constant(SOURCES), tf.constant(TARGETS))
+    x = {key: value.numpy() for key, value in x.items()}
+    logits = backbone(x)
+    assert logits.dtype == "float32"
+    real = x["decoder_padding_mask"]
+    error = np.abs(logits.numpy() - reference(x).numpy())[real].mean()
+    # These large random weights make the logits sensitive to rounding: keras-hub's own
+    # model strays as far from its float32 logits under the same policy.
+    hub_backbone = keras_hub.models.T5Backbone.from_preset(
+        str(presets[name][0]), dtype="mixed_bfloat16"
+    )
+    hub_bfloat16 = hub_logits(hub_backbone, x).astype("float32")
+    hub_error = np.abs(hub_bfloat16 - hub_logits(presets[name][1], x))[real].mean()
+    assert 0 < error < 1.5 * hub_error
+
+
 def test_attention_maps_are_cut_at_the_sentencepiece_reserved_tokens(models):
     model = models["t5-relu-tied"]
     _, attention = model.predict(SOURCES[:2], return_attention=True)

@@ -19,6 +19,7 @@ from zoo import (  # noqa: E402
     losses,
     metrics,
     models,
+    precision,
     schedules,
     tasks,
     text,
@@ -35,6 +36,7 @@ from zoo.models import (  # noqa: E402
     transformer,
 )
 from zoo.plotting import plot_attention, plot_caption_attention  # noqa: E402
+from zoo.precision import dtype_policy  # noqa: E402
 from zoo.tasks import ImageCaptioner, Seq2Seq  # noqa: E402
 
 
@@ -51,6 +53,7 @@ __all__ = [
     "callbacks",
     "datasets",
     "decoding",
+    "dtype_policy",
     "hierarchical_attention_classifier",
     "image_captioner",
     "layers",
@@ -61,6 +64,7 @@ __all__ = [
     "models",
     "plot_attention",
     "plot_caption_attention",
+    "precision",
     "schedules",
     "t5",
     "t5_from_preset",

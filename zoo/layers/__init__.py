@@ -7,6 +7,7 @@ from zoo.layers.doubly_stochastic_regularization import DoublyStochasticRegulari
 from zoo.layers.feed_forward import FeedForward
 from zoo.layers.luong_attention import LuongAttention
 from zoo.layers.luong_local_attention import LuongLocalAttention
+from zoo.layers.masked_softmax import masked_softmax
 from zoo.layers.multi_head_attention import MultiHeadAttention
 from zoo.layers.recurrent_decoder import RecurrentDecoder
 from zoo.layers.recurrent_encoder import RecurrentEncoder
@@ -38,5 +39,6 @@ __all__ = [
     "T5DecoderLayer",
     "T5EncoderLayer",
     "TransformerDecoderLayer",
+    "masked_softmax",
     "relative_position_bucket",
 ]

@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from zoo.layers.masked_softmax import masked_softmax
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class Attention(keras.layers.Layer):
@@ -11,7 +13,8 @@ class Attention(keras.layers.Layer):
     values (W_k h), `project_keys(values)`. The keys depend on the source alone, so a decoder
     projects them once per source and passes them to every step (`keys=`) instead of
     projecting all encoder states again at each one. Padded source positions get exactly
-    zero weight.
+    zero weight. The softmax runs in float32 (`zoo.layers.masked_softmax`); the weights and
+    the context come back in the layer's compute dtype.
 
     Call args:
         query: [batch, query_length, query_dim], the decoder states asking.
@@ -35,11 +38,8 @@ class Attention(keras.layers.Layer):
 
     def call(self, query, values, padding_mask=None, keys=None):
         scores = self.score(query, self.project_keys(values) if keys is None else keys)
-        if padding_mask is not None:
-            # A large negative rather than -inf: exp underflows to exactly 0 all the same,
-            # and a row whose positions are all padding stays finite.
-            scores = ops.where(ops.expand_dims(padding_mask, 1), scores, -1e9)
-        weights = ops.softmax(scores, axis=-1)
+        mask = None if padding_mask is None else ops.expand_dims(padding_mask, 1)
+        weights = ops.cast(masked_softmax(scores, mask), self.compute_dtype)
         return ops.matmul(weights, values), weights
 
     def project_keys(self, values):

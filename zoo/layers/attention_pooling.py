@@ -36,7 +36,9 @@ class AttentionPooling(Attention):
         # Masks of the values (e.g. from a masked RNN) are consumed, not passed on: the
         # pooled output has no positions left to mask (see `compute_mask`).
         self.supports_masking = True
-        self.projection = keras.layers.Dense(units, activation="tanh", name="projection")
+        self.projection = keras.layers.Dense(
+            units, activation="tanh", dtype=self.dtype_policy, name="projection"
+        )
 
     def build(self, values_shape, padding_mask_shape=None):
         self.projection.build(values_shape)

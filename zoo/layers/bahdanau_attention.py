@@ -19,9 +19,10 @@ class BahdanauAttention(Attention):
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
         self.units = units
-        self.query_projection = keras.layers.Dense(units, use_bias=False, name="query_projection")
-        self.key_projection = keras.layers.Dense(units, use_bias=False, name="key_projection")
-        self.score_vector = keras.layers.Dense(1, use_bias=False, name="score_vector")
+        projection = {"use_bias": False, "dtype": self.dtype_policy}
+        self.query_projection = keras.layers.Dense(units, name="query_projection", **projection)
+        self.key_projection = keras.layers.Dense(units, name="key_projection", **projection)
+        self.score_vector = keras.layers.Dense(1, name="score_vector", **projection)
 
     def build(self, query_shape, values_shape, padding_mask_shape=None):
         self.query_projection.build(query_shape)

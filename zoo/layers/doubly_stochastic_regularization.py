@@ -41,7 +41,9 @@ class DoublyStochasticRegularization(keras.layers.Layer):
     def call(self, inputs, attention_weights, padding_mask=None):
         if padding_mask is None:
             padding_mask = ops.ones(ops.shape(attention_weights)[:2], "bool")
-        real = ops.cast(padding_mask, attention_weights.dtype)
+        # In float32 under any policy: the penalty is part of the loss.
+        attention_weights = ops.cast(attention_weights, "float32")
+        real = ops.cast(padding_mask, "float32")
         coverage = ops.sum(attention_weights * real[:, :, None], axis=1)
         penalty = ops.sum(ops.square(1.0 - coverage)) / ops.maximum(ops.sum(real), 1.0)
         self.add_loss(self.strength * penalty)

@@ -8,6 +8,8 @@ cache at every decoding step (`bench/README.md`).
 
 from keras import ops
 
+from zoo.layers.masked_softmax import masked_softmax
+
 
 def heads_first(x):
     """[batch, length, heads, dim] -> [batch, heads, length, dim]."""
@@ -38,10 +40,8 @@ def attention_weights(queries, keys, attention_mask=None, position_bias=None):
     if position_bias is not None:
         scores = scores + ops.cast(position_bias, "float32")
     if attention_mask is not None:
-        allowed = ops.expand_dims(ops.cast(attention_mask, "bool"), 1)  # over heads
-        # A large finite number, not -inf: a fully masked row stays finite.
-        scores = ops.where(allowed, scores, -1e9)
-    return ops.softmax(scores, axis=-1)
+        attention_mask = ops.expand_dims(attention_mask, 1)  # over heads
+    return masked_softmax(scores, attention_mask)
 
 
 def attend(weights, values):

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from zoo.layers.luong_attention import LuongAttention
+from zoo.layers.masked_softmax import masked_softmax
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -67,7 +68,9 @@ class LuongLocalAttention(LuongAttention):
 
     def call(self, query, values, padding_mask=None, keys=None, query_start=0):
         scores = self.score(query, self.project_keys(values) if keys is None else keys)
-        dtype = scores.dtype
+        # Positions in float32 whatever the compute dtype: bfloat16 holds the integers only
+        # up to 256, and p_t would move in steps of up to 2 positions past it.
+        dtype = "float32"
         source_length = ops.shape(values)[1]
         if padding_mask is None:
             padding_mask = ops.ones((ops.shape(values)[0], source_length), dtype="bool")
@@ -78,7 +81,8 @@ class LuongLocalAttention(LuongAttention):
 
         if self.predictive:
             hidden = ops.tanh(ops.matmul(query, self.position_kernel))
-            aligned = last_position * ops.sigmoid(ops.matmul(hidden, self.position_vector))
+            alignment = ops.cast(ops.matmul(hidden, self.position_vector), dtype)
+            aligned = last_position * ops.sigmoid(alignment)
         else:
             targets = ops.cast(query_start, "int32") + ops.arange(ops.shape(query)[1])
             aligned = ops.minimum(ops.cast(targets, dtype)[None, :], last_position)
@@ -91,11 +95,12 @@ class LuongLocalAttention(LuongAttention):
         in_window = (ops.abs(distance) <= self.window) | (positions == ops.round(aligned))
         attended = in_window & ops.expand_dims(padding_mask, 1)
 
-        weights = ops.softmax(ops.where(attended, scores, -1e9), axis=-1)
+        weights = masked_softmax(scores, attended)
         weights = ops.where(attended, weights, ops.zeros_like(weights))
         if self.predictive and self.window > 0:
             sigma = self.window / 2
             weights = weights * ops.exp(-ops.square(distance) / (2 * sigma**2))
+        weights = ops.cast(weights, self.compute_dtype)
         return ops.matmul(weights, values), weights
 
     def get_config(self):

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from zoo.layers.attention import Attention
+from zoo.layers.masked_softmax import Float32Softmax
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -62,11 +63,12 @@ class MultiHeadAttention(Attention):
             )
         # Built here, not in __init__, because the default key_dim and the output size
         # depend on the size of `values`.
-        self.attention = keras.layers.MultiHeadAttention(
+        self.attention = _KerasMultiHeadAttention(
             self.num_heads,
             key_dim,
             dropout=self.dropout,
             output_shape=value_dim,
+            dtype=self.dtype_policy,
             name="attention",
         )
         self.attention.build(query_shape, values_shape)
@@ -92,3 +94,7 @@ class MultiHeadAttention(Attention):
             "key_dim": self.key_dim,
             "dropout": self.dropout,
         }
+
+
+class _KerasMultiHeadAttention(Float32Softmax, keras.layers.MultiHeadAttention):
+    """`keras.layers.MultiHeadAttention` with its softmax in float32."""

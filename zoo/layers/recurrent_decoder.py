@@ -82,19 +82,31 @@ class RecurrentDecoder(RecurrentStack):
         self.attend_previous_state = attend_previous_state
         self.input_feeding = input_feeding
         self.context_gate = (
-            keras.layers.Dense(1, activation="sigmoid", name="context_gate")
+            keras.layers.Dense(
+                1, activation="sigmoid", dtype=self.dtype_policy, name="context_gate"
+            )
             if context_gate
             else None
         )
         self.rnn_layers = [
-            CELLS[cell](units, return_sequences=True, return_state=True, name=f"{cell}_{i}")
+            CELLS[cell](
+                units,
+                return_sequences=True,
+                return_state=True,
+                dtype=self.dtype_policy,
+                name=f"{cell}_{i}",
+            )
             for i in range(num_layers)
         ]
         self.attentional_projection = (
             None
             if attention is None
             else keras.layers.Dense(
-                units, activation="tanh", use_bias=False, name="attentional_projection"
+                units,
+                activation="tanh",
+                use_bias=False,
+                dtype=self.dtype_policy,
+                name="attentional_projection",
             )
         )
 
@@ -247,13 +259,14 @@ class RecurrentDecoder(RecurrentStack):
             )
             return index + 1, state, outputs, weights
 
-        # tf.scan stacks whole accumulators, so the outputs ride in it from a zero start.
+        # tf.scan stacks whole accumulators, so the outputs ride in it from a zero start, in
+        # the dtype the steps return them in.
         batch_size = ops.shape(inputs)[0]
         first = (
             ops.convert_to_tensor(0, "int32"),
             self.initial_state(initial_states),
-            ops.zeros((batch_size, self.units)),
-            ops.zeros((batch_size, ops.shape(encoder_outputs)[1])),
+            ops.zeros((batch_size, self.units), self.compute_dtype),
+            ops.zeros((batch_size, ops.shape(encoder_outputs)[1]), self.compute_dtype),
         )
         _, _, outputs, weights = tf.scan(scan_step, ops.swapaxes(inputs, 0, 1), first)
         return ops.swapaxes(outputs, 0, 1), ops.swapaxes(weights, 0, 1)

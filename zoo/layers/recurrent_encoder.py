@@ -35,7 +35,7 @@ class RecurrentEncoder(RecurrentStack):
             )
         self.bidirectional = bidirectional
         self.rnn_layers = [
-            _rnn_layer(CELLS[cell], units, bidirectional, name=f"{cell}_{i}")
+            _rnn_layer(CELLS[cell], units, bidirectional, self.dtype_policy, name=f"{cell}_{i}")
             for i in range(num_layers)
         ]
 
@@ -59,11 +59,13 @@ class RecurrentEncoder(RecurrentStack):
         return {**super().get_config(), "bidirectional": self.bidirectional}
 
 
-def _rnn_layer(rnn, units, bidirectional, name):
+def _rnn_layer(rnn, units, bidirectional, dtype, name):
     if not bidirectional:
-        return rnn(units, return_sequences=True, return_state=True, name=name)
+        return rnn(units, return_sequences=True, return_state=True, dtype=dtype, name=name)
     return keras.layers.Bidirectional(
-        rnn(units // 2, return_sequences=True, return_state=True), name=name
+        rnn(units // 2, return_sequences=True, return_state=True, dtype=dtype),
+        dtype=dtype,
+        name=name,
     )
 
 

@@ -45,10 +45,10 @@ class RecurrentStack(keras.layers.Layer):
         self.layer_norm = layer_norm
         self.dropout = dropout
         self.norms = [
-            keras.layers.LayerNormalization(name=f"layer_norm_{i}")
+            keras.layers.LayerNormalization(dtype=self.dtype_policy, name=f"layer_norm_{i}")
             for i in range(num_layers - 1 if layer_norm else 0)
         ]
-        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy, name="dropout")
 
     def build_norms(self):
         for norm in self.norms:

@@ -39,8 +39,9 @@ class T5DecoderLayer(T5EncoderLayer):
         training: bool, whether dropout is active.
 
     Returns:
-        `(outputs, cross_attention_weights)`, the latter [batch, length, source_length]
-        averaged over heads; with a cache, also the updated self-attention cache.
+        `(outputs, cross_attention_weights)`, the latter float32 [batch, length,
+        source_length] averaged over heads; with a cache, also the updated self-attention
+        cache.
 
     Example:
     >>> layer = zoo.layers.T5DecoderLayer(num_heads=8, intermediate_dim=2048)
@@ -103,7 +104,7 @@ class T5DecoderLayer(T5EncoderLayer):
         x = self._add_residual(x, attended, training)
         outputs = self._feed_forward_block(x, training)
 
-        weights = ops.mean(weights, axis=1)  # over heads
+        weights = ops.mean(ops.cast(weights, "float32"), axis=1)  # over heads
         if cached:
             return outputs, weights, self_attention_cache
         return outputs, weights

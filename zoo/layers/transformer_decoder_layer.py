@@ -8,6 +8,7 @@ from zoo.layers.head_major_attention import (
     heads_first,
     write_at_index,
 )
+from zoo.layers.masked_softmax import Float32Softmax
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -50,8 +51,9 @@ class TransformerDecoderLayer(keras.layers.Layer):
         training: bool, whether dropout is active.
 
     Returns:
-        `(outputs, cross_attention_weights)`, the latter [batch, length, source_length]
-        averaged over heads; with a cache, also the updated self-attention cache.
+        `(outputs, cross_attention_weights)`, the latter float32 [batch, length,
+        source_length] averaged over heads; with a cache, also the updated self-attention
+        cache. Every attention softmax runs in float32 (`zoo.layers.masked_softmax`).
 
     Example:
     >>> layer = zoo.layers.TransformerDecoderLayer(num_heads=4, intermediate_dim=1024)
@@ -93,13 +95,9 @@ class TransformerDecoderLayer(keras.layers.Layer):
             "kernel_initializer": self.kernel_initializer,
             "dtype": self.dtype_policy,
         }
-        self.self_attention = keras_hub.layers.CachedMultiHeadAttention(
-            name="self_attention", **attention
-        )
+        self.self_attention = _CachedMultiHeadAttention(name="self_attention", **attention)
         self.self_attention.build(inputs_shape, inputs_shape)
-        self.cross_attention = keras_hub.layers.CachedMultiHeadAttention(
-            name="cross_attention", **attention
-        )
+        self.cross_attention = _CachedMultiHeadAttention(name="cross_attention", **attention)
         self.cross_attention.build(inputs_shape, encoder_outputs_shape or inputs_shape)
         self.intermediate_dense = keras.layers.Dense(
             self.intermediate_dim,
@@ -184,7 +182,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
         x = self.output_dense(self.intermediate_dense(x))
         outputs = self._add_and_normalize(residual, x, feed_forward_norm, training)
 
-        weights = ops.mean(scores, axis=1)  # over heads
+        weights = ops.mean(ops.cast(scores, "float32"), axis=1)  # over heads
         if cached:
             return outputs, weights, self_attention_cache
         return outputs, weights
@@ -274,3 +272,7 @@ def causal_attention_mask(x, padding_mask, cache, cache_index):
     if padding_mask is not None:
         mask = ops.logical_and(mask, ops.expand_dims(padding_mask, 1))
     return mask
+
+
+class _CachedMultiHeadAttention(Float32Softmax, keras_hub.layers.CachedMultiHeadAttention):
+    """`keras_hub.layers.CachedMultiHeadAttention` with its softmax in float32."""

@@ -1,5 +1,6 @@
 """One module per model family: a backbone with decode functions, and its builder."""
 
+from zoo.models.backbone import Backbone
 from zoo.models.hierarchical_attention import (
     HierarchicalAttentionBackbone,
     hierarchical_attention_classifier,
@@ -16,6 +17,7 @@ from zoo.models.transformer import TransformerBackbone, transformer
 from zoo.models.transformer_captioner import TransformerCaptionerBackbone
 
 __all__ = [
+    "Backbone",
     "HierarchicalAttentionBackbone",
     "ImageCaptionerBackbone",
     "RecurrentTranslatorBackbone",

@@ -1,13 +1,13 @@
 """The decode functions shared by the attention-only encoder-decoders (Transformer, T5)."""
 
-import keras
 from keras import ops
 
 from zoo.decoding.sampler import write_at_position
+from zoo.models.backbone import Backbone
 from zoo.models.inputs import translation_inputs
 
 
-class CachedEncoderDecoder(keras.Model):
+class CachedEncoderDecoder(Backbone):
     """Base of the backbones whose decoder layers attend with fixed-size key/value caches.
 
     Subclasses build their layers, hand `_teacher_forced_graph()` to `keras.Model`'s
@@ -22,7 +22,8 @@ class CachedEncoderDecoder(keras.Model):
     -> (decoder outputs, the last layer's cross-attention);
     `_step_inputs(token_ids, index, max_length)` -> (the embedded tokens [batch, 1, hidden],
     keyword arguments for every decoder layer's call);
-    `_logits(decoder_outputs)` -> next-token logits.
+    `_logits(decoder_outputs)` -> next-token logits, float32 whatever the dtype policy (the
+    loss and the samplers read them).
     """
 
     has_attention = True
@@ -63,8 +64,9 @@ class CachedEncoderDecoder(keras.Model):
         The cache holds each decoder layer's cross-attention keys and values, computed here
         once, the source's padding mask (unless None: every position is attended to), and
         each layer's zeroed self-attention cache: keys and values, [batch, heads,
-        max_length, head_dim] each (`zoo.layers.head_major_attention`).
-        With `return_attention`, also a zeroed "attention_weights" buffer
+        max_length, head_dim] each (`zoo.layers.head_major_attention`), in the compute dtype
+        as the keys and values written into it.
+        With `return_attention`, also a zeroed float32 "attention_weights" buffer
         [batch, source_length, max_length] that `step` fills column by column; the source
         length is the encoder outputs' (grid cells for an image).
         """
@@ -87,7 +89,7 @@ class CachedEncoderDecoder(keras.Model):
         return cache
 
     def step(self, token_ids, cache, index):
-        """Feeds one token [batch] at position `index`; returns (logits, cache)."""
+        """Feeds one token [batch] at position `index`; returns (float32 logits, cache)."""
         max_length = ops.shape(cache["self_attention"][0][0])[2]
         x, layer_inputs = self._step_inputs(ops.expand_dims(token_ids, 1), index, max_length)
         self_attention = []
@@ -106,7 +108,8 @@ class CachedEncoderDecoder(keras.Model):
             self_attention.append(layer_self_attention)
         cache = {**cache, "self_attention": self_attention}
         if "attention_weights" in cache:
+            buffer = cache["attention_weights"]
             cache["attention_weights"] = write_at_position(
-                cache["attention_weights"], index, weights[:, 0]
+                buffer, index, ops.cast(weights[:, 0], buffer.dtype)
             )
         return self._logits(self.decoder_norm(x))[:, 0], cache

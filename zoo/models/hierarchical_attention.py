@@ -5,6 +5,8 @@ import tensorflow as tf
 from keras import ops
 
 from zoo.layers.attention_pooling import AttentionPooling
+from zoo.models.backbone import Backbone
+from zoo.precision import dtype_policy
 from zoo.tasks.inputs import as_text_list, check_positive_int
 from zoo.tasks.text_classifier import TextClassifier, class_names_from_labels
 from zoo.text.segmentation import split_sentences
@@ -12,7 +14,7 @@ from zoo.text.text_vectorizer import TextVectorizer
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class HierarchicalAttentionBackbone(keras.Model):
+class HierarchicalAttentionBackbone(Backbone):
     """Words -> sentence vectors -> a document vector -> class logits, attending at each level.
 
     A bidirectional GRU reads the words of every sentence, and word-level attention with a
@@ -34,6 +36,11 @@ class HierarchicalAttentionBackbone(keras.Model):
         attention_units: int, hidden size of both attention scoring networks; defaults to
             `2 * units`, as in the paper.
         dropout: float, dropout on the word embeddings and on the document vector.
+        dtype: None (Keras' global policy), a Keras dtype policy name such as
+            "mixed_bfloat16", or a `keras.DTypePolicy`: every layer's policy, as in
+            keras-hub backbones. Under a mixed policy the layers compute in 16 bits and
+            keep float32 weights; the attention softmaxes, the attention weights returned
+            and the logits are float32.
 
     Example:
     >>> backbone = zoo.models.HierarchicalAttentionBackbone(20000, num_classes=5)
@@ -49,6 +56,7 @@ class HierarchicalAttentionBackbone(keras.Model):
         units=50,
         attention_units=None,
         dropout=0.0,
+        dtype=None,
         **kwargs,
     ):
         attention_units = 2 * units if attention_units is None else attention_units
@@ -70,22 +78,28 @@ class HierarchicalAttentionBackbone(keras.Model):
 
         # === Layers ===
         self.word_embedding = keras.layers.Embedding(
-            vocabulary_size, embedding_dim, name="word_embedding"
+            vocabulary_size, embedding_dim, dtype=dtype, name="word_embedding"
         )
-        self.fold_sentences = FoldSentences(name="fold_sentences")
+        self.fold_sentences = FoldSentences(dtype=dtype, name="fold_sentences")
         self.word_encoder = keras.layers.Bidirectional(
-            keras.layers.GRU(units, return_sequences=True, name="word_gru"),
+            keras.layers.GRU(units, return_sequences=True, dtype=dtype, name="word_gru"),
+            dtype=dtype,
             name="word_encoder",
         )
-        self.word_attention = AttentionPooling(attention_units, name="word_attention")
-        self.unfold_sentences = UnfoldSentences(name="unfold_sentences")
+        self.word_attention = AttentionPooling(attention_units, dtype=dtype, name="word_attention")
+        self.unfold_sentences = UnfoldSentences(dtype=dtype, name="unfold_sentences")
         self.sentence_encoder = keras.layers.Bidirectional(
-            keras.layers.GRU(units, return_sequences=True, name="sentence_gru"),
+            keras.layers.GRU(units, return_sequences=True, dtype=dtype, name="sentence_gru"),
+            dtype=dtype,
             name="sentence_encoder",
         )
-        self.sentence_attention = AttentionPooling(attention_units, name="sentence_attention")
-        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
-        self.output_projection = keras.layers.Dense(num_classes, name="output_projection")
+        self.sentence_attention = AttentionPooling(
+            attention_units, dtype=dtype, name="sentence_attention"
+        )
+        self.dropout_layer = keras.layers.Dropout(dropout, dtype=dtype, name="dropout")
+        self.output_projection = keras.layers.Dense(
+            num_classes, dtype=dtype, name="output_projection"
+        )
 
         # === Functional Model ===
         inputs = {
@@ -93,7 +107,7 @@ class HierarchicalAttentionBackbone(keras.Model):
             "word_padding_mask": keras.Input((None, None), dtype="bool", name="word_padding_mask"),
         }
         outputs = self._run(inputs["word_token_ids"], inputs["word_padding_mask"])
-        super().__init__(inputs=inputs, outputs=outputs["logits"], **kwargs)
+        super().__init__(inputs=inputs, outputs=outputs["logits"], dtype=dtype, **kwargs)
 
     def _run(self, word_token_ids, word_padding_mask, training=None):
         """Returns a dict of `logits`, `word_attention` and `sentence_attention`."""
@@ -110,10 +124,13 @@ class HierarchicalAttentionBackbone(keras.Model):
             x, padding_mask=sentence_padding_mask
         )
         logits = self.output_projection(self.dropout_layer(document_vectors, training=training))
+        # float32 whatever the policy: the loss reads the logits, `predict` the weights.
         return {
-            "logits": logits,
-            "word_attention": self.unfold_sentences(word_weights, word_token_ids),
-            "sentence_attention": sentence_weights,
+            "logits": ops.cast(logits, "float32"),
+            "word_attention": ops.cast(
+                self.unfold_sentences(word_weights, word_token_ids), "float32"
+            ),
+            "sentence_attention": ops.cast(sentence_weights, "float32"),
         }
 
     def call_with_attention(self, inputs, training=False):
@@ -124,18 +141,14 @@ class HierarchicalAttentionBackbone(keras.Model):
 
     def get_config(self):
         return {
+            **super().get_config(),
             "vocabulary_size": self.vocabulary_size,
             "num_classes": self.num_classes,
             "embedding_dim": self.embedding_dim,
             "units": self.units,
             "attention_units": self.attention_units,
             "dropout": self.dropout,
-            "name": self.name,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -186,6 +199,7 @@ def hierarchical_attention_classifier(
     units=50,
     attention_units=None,
     dropout=0.0,
+    dtype=None,
 ):
     """Builds a compiled hierarchical attention classifier (Yang et al. 2016).
 
@@ -208,6 +222,10 @@ def hierarchical_attention_classifier(
         units: int, state size of each GRU direction.
         attention_units: int, hidden size of the attention scorers (default `2 * units`).
         dropout: float, dropout on word embeddings and on the document vector.
+        dtype: None (Keras' global policy), a Keras dtype policy name such as
+            "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
+            mixed float16 on a GPU, float32 otherwise (see `zoo.dtype_policy`). Logits,
+            softmaxes and the loss stay float32.
 
     Returns:
         A compiled `zoo.tasks.TextClassifier`.
@@ -221,6 +239,7 @@ def hierarchical_attention_classifier(
     class_names = class_names_from_labels(labels, "labels")
     check_positive_int(max_sentences, "max_sentences")
     check_positive_int(max_words, "max_words")
+    dtype = dtype_policy(dtype)
     if vectorizer is None:
         documents, _ = as_text_list(documents, "documents")
         if len(documents) != len(labels):
@@ -248,6 +267,7 @@ def hierarchical_attention_classifier(
         units=units,
         attention_units=attention_units,
         dropout=dropout,
+        dtype=dtype,
     )
     model = TextClassifier(
         backbone,

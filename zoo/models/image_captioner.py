@@ -11,6 +11,7 @@ from zoo.models.image_features import ImageFeatures
 from zoo.models.inputs import captioning_inputs
 from zoo.models.recurrent_decoding import RecurrentDecoding
 from zoo.models.transformer_captioner import TransformerCaptionerBackbone
+from zoo.precision import dtype_policy
 from zoo.tasks.image_captioner import ImageCaptioner
 from zoo.tasks.inputs import as_caption_lists
 from zoo.text import TextVectorizer
@@ -72,6 +73,12 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
         dropout: float, dropout on embeddings and decoder outputs.
         attention_regularization: float >= 0, the weight of the doubly stochastic penalty
             (show-attend-tell only; 0 turns it off).
+        dtype: None (Keras' global policy), a Keras dtype policy name such as
+            "mixed_bfloat16", or a `keras.DTypePolicy`: every layer's policy, as in
+            keras-hub backbones, but that of a keras.applications encoder, which is built
+            under the global policy. Under a mixed policy the layers compute in 16 bits
+            and keep float32 weights; the attention softmax, its penalty and the logits
+            are float32.
 
     Example:
     >>> backbone = zoo.models.ImageCaptionerBackbone(1000, image_shape=(64, 64, 3))
@@ -97,6 +104,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
         attention_units=None,
         dropout=0.0,
         attention_regularization=1.0,
+        dtype=None,
         **kwargs,
     ):
         if decoder not in RECURRENT_DECODERS:
@@ -125,32 +133,48 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
             encoder_alpha,
             trainable_encoder,
             augmentation,
+            dtype,
         )
         self.decoder_embedding = keras.layers.Embedding(
-            vocabulary_size, embedding_dim, name="decoder_embedding"
+            vocabulary_size, embedding_dim, dtype=dtype, name="decoder_embedding"
         )
-        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.embedding_dropout = keras.layers.Dropout(
+            dropout, dtype=dtype, name="embedding_dropout"
+        )
         if self.has_attention:
-            self.initial_hidden = keras.layers.Dense(units, "tanh", name="initial_hidden")
-            self.initial_memory = keras.layers.Dense(units, "tanh", name="initial_memory")
+            self.initial_hidden = keras.layers.Dense(
+                units, "tanh", dtype=dtype, name="initial_hidden"
+            )
+            self.initial_memory = keras.layers.Dense(
+                units, "tanh", dtype=dtype, name="initial_memory"
+            )
             self.decoder = RecurrentDecoder(
                 "lstm",
                 units,
-                attention=BahdanauAttention(attention_units or units),
+                attention=BahdanauAttention(attention_units or units, dtype=dtype),
                 attend_previous_state=True,
                 context_gate=True,
                 dropout=dropout,
+                dtype=dtype,
                 name="decoder",
             )
             self.regularization = (
-                DoublyStochasticRegularization(attention_regularization, name="regularization")
+                DoublyStochasticRegularization(
+                    attention_regularization, dtype=dtype, name="regularization"
+                )
                 if attention_regularization
                 else None
             )
         else:
-            self.image_embedding = keras.layers.Dense(embedding_dim, name="image_embedding")
-            self.decoder = RecurrentDecoder("lstm", units, dropout=dropout, name="decoder")
-        self.output_projection = keras.layers.Dense(vocabulary_size, name="output_projection")
+            self.image_embedding = keras.layers.Dense(
+                embedding_dim, dtype=dtype, name="image_embedding"
+            )
+            self.decoder = RecurrentDecoder(
+                "lstm", units, dropout=dropout, dtype=dtype, name="decoder"
+            )
+        self.output_projection = keras.layers.Dense(
+            vocabulary_size, dtype=dtype, name="output_projection"
+        )
 
         # === Functional Model ===
         inputs = captioning_inputs(self.image_shape)
@@ -159,7 +183,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
             inputs["decoder_token_ids"],
             inputs["decoder_padding_mask"],
         )
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
 
     def _logits_from_features(self, features, token_ids, padding_mask, training=None):
         embedded = self.embedding_dropout(self.decoder_embedding(token_ids), training=training)
@@ -186,7 +210,8 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
                 ),
                 training=training,
             )[:, 1:]
-        return self.output_projection(outputs)
+        # float32 whatever the policy: the loss and the samplers read them.
+        return ops.cast(self.output_projection(outputs), "float32")
 
     def _initial_states(self, features):
         """Xu et al.: the LSTM's first state from the mean of the grid's feature vectors."""
@@ -212,7 +237,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
             padding_mask: None: every grid cell is attended to. (The argument keeps one
                 `encode(source, padding_mask, ...)` contract for every backbone.)
             max_length: int, the steps the cache is for.
-            return_attention: bool, whether the cache also holds a zeroed
+            return_attention: bool, whether the cache also holds a zeroed float32
                 "attention_weights" buffer [batch, grid cells, max_length] that `step` fills.
         """
         features = self._image_features(images, training=False)
@@ -220,7 +245,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
             state = self.decoder.initial_state(self._initial_states(features))
             cache = {"decoder_state": state, **self.attention_cache(features)}
         else:
-            zeros = ops.zeros((ops.shape(images)[0], self.units))
+            zeros = ops.zeros((ops.shape(images)[0], self.units), self.compute_dtype)
             _, state, _ = self.decoder.step(
                 self._image_embedding(features), self.decoder.initial_state([[zeros, zeros]])
             )
@@ -239,6 +264,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
 
     def get_config(self):
         return {
+            **super().get_config(),
             "vocabulary_size": self.vocabulary_size,
             **self._image_config(),
             "decoder": self.decoder_name,
@@ -248,12 +274,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
             "attention_units": self.attention_units,
             "dropout": self.dropout,
             "attention_regularization": self.attention_regularization,
-            "name": self.name,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def image_captioner(
@@ -287,6 +308,7 @@ def image_captioner(
     intermediate_dim=1024,
     learning_rate=1e-3,
     sampler="greedy",
+    dtype=None,
 ):
     """Builds a compiled image captioner; its caption vocabulary is learned from `captions`.
 
@@ -327,6 +349,11 @@ def image_captioner(
         dropout: float, dropout in the decoder.
         learning_rate: float, Adam's learning rate (gradients clipped to norm 1).
         sampler: default decoding strategy ("greedy", "beam", "random" or a Sampler).
+        dtype: None (Keras' global policy), a Keras dtype policy name such as
+            "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
+            mixed float16 on a GPU, float32 otherwise (see `zoo.dtype_policy`). Logits,
+            softmaxes and the loss stay float32; a keras.applications encoder keeps the
+            global policy (it takes none of its own).
 
     Returns:
         A compiled `zoo.tasks.ImageCaptioner`.
@@ -339,6 +366,7 @@ def image_captioner(
     """
     if decoder not in DECODERS:
         raise ValueError(f"`decoder` must be one of {DECODERS}, got {decoder!r}.")
+    dtype = dtype_policy(dtype)
     preprocessor = ImagePreprocessor(image_size, normalization=encoder_normalization(encoder))
     if caption_vectorizer is None:
         references = as_caption_lists(captions, "captions")
@@ -363,6 +391,7 @@ def image_captioner(
         "encoder_weights": encoder_weights,
         "trainable_encoder": trainable_encoder,
         "augmentation": augmentation,
+        "dtype": dtype,
     }
     if decoder == "transformer":
         backbone = TransformerCaptionerBackbone(

@@ -10,8 +10,10 @@ class ImageFeatures:
     encoder, and its feature grid read as a sequence of grid-cell vectors (row-major).
 
     `_build_image_encoder` sets the image options, `image_encoder`, `grid_shape` (grid
-    height, grid width) and the flattening layer; `_image_features(images)` gives [batch,
-    grid cells, channels]; `_image_config()` the options for `get_config`;
+    height, grid width) and the flattening layer, under the backbone's `dtype` (but a
+    keras.applications encoder takes no policy: it is built under the global one);
+    `_image_features(images)` gives [batch, grid cells, channels]; `_image_config()` the
+    options for `get_config`;
     `set_trainable_encoder` freezes or unfreezes the encoder (recompile the task after it).
     A backbone implements `_logits_from_features(features, decoder_token_ids,
     decoder_padding_mask, training)`, its training graph after the image encoder, which
@@ -19,7 +21,16 @@ class ImageFeatures:
     """
 
     def _build_image_encoder(
-        self, image_shape, encoder, filters, batch_norm, weights, alpha, trainable, augmentation
+        self,
+        image_shape,
+        encoder,
+        filters,
+        batch_norm,
+        weights,
+        alpha,
+        trainable,
+        augmentation,
+        dtype=None,
     ):
         self.image_shape = tuple(image_shape)
         self.encoder_name = encoder
@@ -33,12 +44,12 @@ class ImageFeatures:
             for layer in augmentation or ()
         ]
         self.image_encoder = image_encoder(
-            encoder, self.image_shape, filters, weights, alpha, batch_norm
+            encoder, self.image_shape, filters, weights, alpha, batch_norm, dtype
         )
         self.set_trainable_encoder(trainable)
         grid = self.image_encoder.compute_output_shape((None, *self.image_shape))
         self.grid_shape = tuple(grid[1:3])
-        self.grid_flatten = keras.layers.Reshape((-1, grid[-1]), name="grid_flatten")
+        self.grid_flatten = keras.layers.Reshape((-1, grid[-1]), dtype=dtype, name="grid_flatten")
 
     def _image_features(self, images, training=None):
         """float images -> the flattened feature grid [batch, grid cells, channels]."""

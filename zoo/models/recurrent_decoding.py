@@ -1,18 +1,19 @@
 """The step function shared by the backbones with a recurrent decoder."""
 
-import keras
+from keras import ops
 
 from zoo.decoding.sampler import write_at_position
+from zoo.models.backbone import Backbone
 
 
-class RecurrentDecoding(keras.Model):
+class RecurrentDecoding(Backbone):
     """Base of the backbones whose decoder is a `zoo.layers.RecurrentDecoder`.
 
     Subclasses build the layers and the functional (teacher-forced) graph, and provide
     `decoder_embedding`, `decoder`, `output_projection` and an `encode` whose cache holds
-    "decoder_state" (from `decoder.initial_state`), the entries of `attention_cache` when the
-    decoder attends, and optionally a zeroed "attention_weights" buffer
-    [batch, source_length, max_length].
+    "decoder_state" (from `decoder.initial_state`, in the compute dtype), the entries of
+    `attention_cache` when the decoder attends, and optionally a zeroed float32
+    "attention_weights" buffer [batch, source_length, max_length].
     """
 
     def attention_cache(self, encoder_outputs, encoder_padding_mask=None):
@@ -28,7 +29,7 @@ class RecurrentDecoding(keras.Model):
         return cache
 
     def step(self, token_ids, cache, index):
-        """Feeds one token [batch] through the decoder; returns (logits, cache)."""
+        """Feeds one token [batch] through the decoder; returns (float32 logits, cache)."""
         outputs, decoder_state, weights = self.decoder.step(
             self.decoder_embedding(token_ids),
             cache["decoder_state"],
@@ -39,7 +40,8 @@ class RecurrentDecoding(keras.Model):
         )
         cache = {**cache, "decoder_state": decoder_state}
         if "attention_weights" in cache:
+            buffer = cache["attention_weights"]
             cache["attention_weights"] = write_at_position(
-                cache["attention_weights"], index, weights
+                buffer, index, ops.cast(weights, buffer.dtype)
             )
-        return self.output_projection(outputs), cache
+        return ops.cast(self.output_projection(outputs), "float32"), cache

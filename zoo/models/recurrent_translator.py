@@ -3,6 +3,7 @@
 
 import keras
 import numpy as np
+from keras import ops
 
 from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.luong_attention import LuongAttention
@@ -15,6 +16,7 @@ from zoo.layers.scaled_dot_product_attention import ScaledDotProductAttention
 from zoo.models.inputs import translation_inputs
 from zoo.models.recurrent_decoding import RecurrentDecoding
 from zoo.models.vectorizers import translation_vectorizers
+from zoo.precision import dtype_policy
 from zoo.tasks import Seq2Seq
 
 ATTENTIONS = (
@@ -71,6 +73,10 @@ class RecurrentTranslatorBackbone(RecurrentDecoding):
             "luong-concat"); defaults to `units`.
         num_heads: int, heads of "multi-head" attention; must divide `units`.
         window: int, half-width D of the local attention window.
+        dtype: None (Keras' global policy), a Keras dtype policy name such as
+            "mixed_bfloat16", or a `keras.DTypePolicy`: every layer's policy, as in
+            keras-hub backbones. Under a mixed policy the layers compute in 16 bits and
+            keep float32 weights; the attention softmax and the logits are float32.
 
     Example:
     >>> backbone = zoo.models.RecurrentTranslatorBackbone(8000, 8000, attention="bahdanau")
@@ -98,6 +104,7 @@ class RecurrentTranslatorBackbone(RecurrentDecoding):
         attention_units=None,
         num_heads=4,
         window=10,
+        dtype=None,
         **kwargs,
     ):
         # === Config ===
@@ -128,15 +135,17 @@ class RecurrentTranslatorBackbone(RecurrentDecoding):
             "residual": residual,
             "layer_norm": layer_norm,
             "dropout": dropout,
+            "dtype": dtype,
         }
         self.source_reverser = (
-            ReversePaddedSequence(name="source_reverser") if reverse_source else None
+            ReversePaddedSequence(dtype=dtype, name="source_reverser") if reverse_source else None
         )
         self.encoder_embedding = keras.layers.Embedding(
             source_vocabulary_size,
             embedding_dim,
             embeddings_initializer=embeddings_initializer,
             trainable=trainable_embeddings,
+            dtype=dtype,
             name="encoder_embedding",
         )
         self.decoder_embedding = keras.layers.Embedding(
@@ -144,19 +153,22 @@ class RecurrentTranslatorBackbone(RecurrentDecoding):
             embedding_dim,
             embeddings_initializer=embeddings_initializer,
             trainable=trainable_embeddings,
+            dtype=dtype,
             name="decoder_embedding",
         )
-        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.embedding_dropout = keras.layers.Dropout(
+            dropout, dtype=dtype, name="embedding_dropout"
+        )
         self.encoder = RecurrentEncoder(bidirectional=bidirectional, name="encoder", **stack)
         self.decoder = RecurrentDecoder(
-            attention=_attention_layer(attention, units, attention_units, num_heads, window),
+            attention=_attention_layer(attention, units, attention_units, num_heads, window, dtype),
             attend_previous_state=attention == "bahdanau",
             input_feeding=input_feeding,
             name="decoder",
             **stack,
         )
         self.output_projection = keras.layers.Dense(
-            target_vocabulary_size, name="output_projection"
+            target_vocabulary_size, dtype=dtype, name="output_projection"
         )
 
         # === Functional Model ===
@@ -171,8 +183,9 @@ class RecurrentTranslatorBackbone(RecurrentDecoding):
             inputs["encoder_padding_mask"],
             padding_mask=inputs["decoder_padding_mask"],
         )
-        logits = self.output_projection(decoder_outputs)
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        # float32 whatever the policy: the loss and the samplers read them.
+        logits = ops.cast(self.output_projection(decoder_outputs), "float32")
+        super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
 
     def _run_encoder(self, token_ids, padding_mask, training=None):
         """Returns the encoder outputs (in source order) and each layer's final states."""
@@ -186,7 +199,7 @@ class RecurrentTranslatorBackbone(RecurrentDecoding):
 
     def attention_weights(self, inputs):
         """The decoder's attention over the source when it reads the given (teacher-forced)
-        inputs: float [batch, decoder_length, source_length]."""
+        inputs: float32 [batch, decoder_length, source_length]."""
         self._require_attention()
         encoder_outputs, encoder_states = self._run_encoder(
             inputs["encoder_token_ids"], inputs["encoder_padding_mask"], training=False
@@ -200,14 +213,14 @@ class RecurrentTranslatorBackbone(RecurrentDecoding):
             training=False,
             return_attention=True,
         )
-        return weights
+        return ops.cast(weights, "float32")
 
     # === Decode functions ===
     def encode(self, encoder_token_ids, encoder_padding_mask, max_length, return_attention=False):
         """Runs the encoder; returns the decoder's initial cache for `max_length` steps.
 
-        With `return_attention`, the cache also holds a zeroed "attention_weights" buffer
-        [batch, source_length, max_length] that `step` fills column by column.
+        With `return_attention`, the cache also holds a zeroed float32 "attention_weights"
+        buffer [batch, source_length, max_length] that `step` fills column by column.
         """
         outputs, final_states = self._run_encoder(
             encoder_token_ids, encoder_padding_mask, training=False
@@ -232,6 +245,7 @@ class RecurrentTranslatorBackbone(RecurrentDecoding):
 
     def get_config(self):
         return {
+            **super().get_config(),
             "source_vocabulary_size": self.source_vocabulary_size,
             "target_vocabulary_size": self.target_vocabulary_size,
             "cell": self.cell,
@@ -250,15 +264,10 @@ class RecurrentTranslatorBackbone(RecurrentDecoding):
             "attention_units": self.attention_units,
             "num_heads": self.num_heads,
             "window": self.window,
-            "name": self.name,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
-
-def _attention_layer(attention, units, attention_units, num_heads, window):
+def _attention_layer(attention, units, attention_units, num_heads, window, dtype=None):
     """The scoring layer for an `attention` name (None for no attention)."""
     if attention is None:
         return None
@@ -270,14 +279,18 @@ def _attention_layer(attention, units, attention_units, num_heads, window):
             f"`num_heads` must be an int that divides `units` ({units}), got {num_heads!r}."
         )
     layers = {
-        "bahdanau": lambda: BahdanauAttention(attention_units),
-        "luong-dot": lambda: LuongAttention("dot"),
-        "luong-general": lambda: LuongAttention("general"),
-        "luong-concat": lambda: LuongAttention("concat", units=attention_units),
-        "luong-local": lambda: LuongLocalAttention("general", window=window, predictive=True),
-        "luong-local-m": lambda: LuongLocalAttention("general", window=window, predictive=False),
-        "scaled-dot": lambda: ScaledDotProductAttention(),
-        "multi-head": lambda: MultiHeadAttention(num_heads),
+        "bahdanau": lambda: BahdanauAttention(attention_units, dtype=dtype),
+        "luong-dot": lambda: LuongAttention("dot", dtype=dtype),
+        "luong-general": lambda: LuongAttention("general", dtype=dtype),
+        "luong-concat": lambda: LuongAttention("concat", units=attention_units, dtype=dtype),
+        "luong-local": lambda: LuongLocalAttention(
+            "general", window=window, predictive=True, dtype=dtype
+        ),
+        "luong-local-m": lambda: LuongLocalAttention(
+            "general", window=window, predictive=False, dtype=dtype
+        ),
+        "scaled-dot": lambda: ScaledDotProductAttention(dtype=dtype),
+        "multi-head": lambda: MultiHeadAttention(num_heads, dtype=dtype),
     }
     return layers[attention]()
 
@@ -321,6 +334,7 @@ def lstm_translator(
     num_heads=4,
     window=10,
     sampler="greedy",
+    dtype=None,
 ):
     """Builds a compiled recurrent translator (Sutskever et al. 2014) from parallel texts.
 
@@ -341,6 +355,10 @@ def lstm_translator(
             "source" and/or "target" mapping to matrices (e.g. pretrained word vectors,
             shape `(vocabulary_size, embedding_dim)` in the vectorizer's token order).
         sampler: default decoding strategy ("greedy", "beam", "random" or a Sampler).
+        dtype: None (Keras' global policy), a Keras dtype policy name such as
+            "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
+            mixed float16 on a GPU, float32 otherwise (see `zoo.dtype_policy`). Logits,
+            softmaxes and the loss stay float32.
         **others: see `RecurrentTranslatorBackbone`.
 
     Returns:
@@ -352,6 +370,7 @@ def lstm_translator(
     >>> model.fit(sources, targets, epochs=1)
     >>> model.predict("I am cold.")
     """
+    dtype = dtype_policy(dtype)
     source_vectorizer, target_vectorizer = translation_vectorizers(
         source_texts,
         target_texts,
@@ -388,6 +407,7 @@ def lstm_translator(
         attention_units=attention_units,
         num_heads=num_heads,
         window=window,
+        dtype=dtype,
     )
     for side, embedding in (
         ("source", backbone.encoder_embedding),

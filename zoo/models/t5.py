@@ -11,6 +11,7 @@ from zoo.layers.t5_decoder_layer import T5DecoderLayer
 from zoo.layers.t5_encoder_layer import T5EncoderLayer
 from zoo.models.cached_encoder_decoder import CachedEncoderDecoder
 from zoo.models.vectorizers import shared_vectorizer
+from zoo.precision import dtype_policy
 from zoo.tasks import Seq2Seq
 from zoo.tasks.inputs import as_text_list, check_positive_int
 from zoo.text import TextVectorizer, add_sentinels
@@ -61,6 +62,10 @@ class T5Backbone(CachedEncoderDecoder):
         tie_embeddings: bool, whether the output projection is the embedding (T5) or its
             own matrix (T5.1.1).
         layer_norm_epsilon: float, the RMS norms' epsilon.
+        dtype: None (Keras' global policy), a Keras dtype policy name such as
+            "mixed_bfloat16", or a `keras.DTypePolicy`: every layer's policy, as in
+            keras-hub backbones. Under a mixed policy the layers compute in 16 bits and
+            keep float32 weights; the attention softmaxes and the logits are float32.
 
     Example:
     >>> backbone = zoo.models.T5Backbone(8000, num_encoder_layers=3, num_decoder_layers=3)
@@ -83,6 +88,7 @@ class T5Backbone(CachedEncoderDecoder):
         max_distance=128,
         tie_embeddings=True,
         layer_norm_epsilon=1e-6,
+        dtype=None,
         **kwargs,
     ):
         _check_options(
@@ -120,6 +126,7 @@ class T5Backbone(CachedEncoderDecoder):
             hidden_dim,
             tie_weights=True,
             embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
+            dtype=dtype,
             name="token_embedding",
         )
         self.output_projection = (
@@ -129,6 +136,7 @@ class T5Backbone(CachedEncoderDecoder):
                 vocabulary_size,
                 use_bias=False,
                 kernel_initializer=keras.initializers.RandomNormal(stddev=hidden_dim**-0.5),
+                dtype=dtype,
                 name="output_projection",
             )
         )
@@ -138,11 +146,12 @@ class T5Backbone(CachedEncoderDecoder):
                 num_buckets=num_buckets,
                 max_distance=max_distance,
                 bidirectional=bidirectional,
+                dtype=dtype,
                 name=f"{side}_position_bias",
             )
             for side, bidirectional in (("encoder", True), ("decoder", False))
         )
-        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        self.dropout_layer = keras.layers.Dropout(dropout, dtype=dtype, name="dropout")
         activation, gated = FEED_FORWARDS[feed_forward]
         layer_options = {
             "num_heads": num_heads,
@@ -152,6 +161,7 @@ class T5Backbone(CachedEncoderDecoder):
             "activation": activation,
             "gated": gated,
             "layer_norm_epsilon": layer_norm_epsilon,
+            "dtype": dtype,
         }
         self.encoder_layers = [
             T5EncoderLayer(**layer_options, name=f"encoder_layer_{i}")
@@ -162,13 +172,15 @@ class T5Backbone(CachedEncoderDecoder):
             for i in range(num_decoder_layers)
         ]
         self.encoder_norm, self.decoder_norm = (
-            keras.layers.RMSNormalization(epsilon=layer_norm_epsilon, name=f"{side}_final_norm")
+            keras.layers.RMSNormalization(
+                epsilon=layer_norm_epsilon, dtype=dtype, name=f"{side}_final_norm"
+            )
             for side in ("encoder", "decoder")
         )
 
         # === Functional Model ===
         inputs, logits = self._teacher_forced_graph()
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
 
     def _embed(self, token_ids, training=None):
         return self.dropout_layer(self.token_embedding(token_ids), training=training)
@@ -176,8 +188,10 @@ class T5Backbone(CachedEncoderDecoder):
     def _logits(self, decoder_outputs):
         if self.tie_embeddings:
             # T5 v1.0 rescales before the tied projection: the embeddings are Normal(0, 1).
-            return self.token_embedding(decoder_outputs * self.hidden_dim**-0.5, reverse=True)
-        return self.output_projection(decoder_outputs)
+            logits = self.token_embedding(decoder_outputs * self.hidden_dim**-0.5, reverse=True)
+        else:
+            logits = self.output_projection(decoder_outputs)
+        return ops.cast(logits, "float32")
 
     def _run_encoder(self, token_ids, padding_mask, training=None):
         x = self._embed(token_ids, training=training)
@@ -215,6 +229,7 @@ class T5Backbone(CachedEncoderDecoder):
 
     def get_config(self):
         return {
+            **super().get_config(),
             "vocabulary_size": self.vocabulary_size,
             "num_encoder_layers": self.num_encoder_layers,
             "num_decoder_layers": self.num_decoder_layers,
@@ -228,12 +243,7 @@ class T5Backbone(CachedEncoderDecoder):
             "max_distance": self.max_distance,
             "tie_embeddings": self.tie_embeddings,
             "layer_norm_epsilon": self.layer_norm_epsilon,
-            "name": self.name,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def _sequence_length(token_ids):
@@ -310,6 +320,7 @@ def t5(
     label_smoothing=0.0,
     learning_rate=0.01,
     sampler="greedy",
+    dtype=None,
 ):
     """Builds a compiled T5 (Raffel et al. 2020) text-to-text model from paired texts.
 
@@ -345,6 +356,10 @@ def t5(
         label_smoothing: float in [0, 1), the loss's label smoothing.
         learning_rate: float, Adafactor's step size until 1/sqrt(step) falls below it.
         sampler: default decoding strategy ("greedy", "beam", "random" or a Sampler).
+        dtype: None (Keras' global policy), a Keras dtype policy name such as
+            "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
+            mixed float16 on a GPU, float32 otherwise (see `zoo.dtype_policy`). Logits,
+            softmaxes and the loss stay float32.
         **others: see `T5Backbone`.
 
     Returns:
@@ -365,6 +380,7 @@ def t5(
     ):
         raise ValueError(f"`sentinels` must be 0 or an int of at least 2, got {sentinels!r}.")
     compile_options = t5_compile_options(learning_rate, label_smoothing, sampler)
+    dtype = dtype_policy(dtype)
     if vectorizer is None:
         texts, _ = as_text_list(texts, "texts")
         targets, _ = as_text_list(targets, "targets")
@@ -388,6 +404,7 @@ def t5(
         num_buckets=num_buckets,
         max_distance=max_distance,
         tie_embeddings=tie_embeddings,
+        dtype=dtype,
     )
     model = Seq2Seq(backbone, vectorizer, vectorizer)
     model.compile(**compile_options)

@@ -7,6 +7,7 @@ import keras
 import keras_hub
 
 from zoo.models.t5 import FEED_FORWARDS, T5Backbone, t5_compile_options
+from zoo.precision import dtype_policy
 from zoo.tasks import Seq2Seq
 from zoo.text import SentencePieceVectorizer
 
@@ -55,7 +56,13 @@ DECODER_LAYER_WEIGHTS = {
 
 
 def t5_from_preset(
-    path, *, sequence_length=64, sampler="greedy", learning_rate=0.01, label_smoothing=0.0
+    path,
+    *,
+    sequence_length=64,
+    sampler="greedy",
+    learning_rate=0.01,
+    label_smoothing=0.0,
+    dtype=None,
 ):
     """Loads a keras-hub T5 preset directory as a compiled zoo T5 model.
 
@@ -75,6 +82,10 @@ def t5_from_preset(
         sampler: default decoding strategy ("greedy", "beam", "random" or a Sampler).
         learning_rate: float, Adafactor's step size until 1/sqrt(step) falls below it.
         label_smoothing: float in [0, 1), the loss's label smoothing.
+        dtype: None (Keras' global policy), a Keras dtype policy name such as
+            "mixed_bfloat16", or "auto" (see `zoo.dtype_policy`): the zoo model's policy,
+            whatever the preset's; the weights are cast to its variables' dtype (float32
+            under a mixed policy).
 
     Returns:
         A compiled `zoo.tasks.Seq2Seq` whose source and target vectorizer are one object.
@@ -92,8 +103,9 @@ def t5_from_preset(
     """
     path = _check_preset_directory(path)
     compile_options = t5_compile_options(learning_rate, label_smoothing, sampler)
+    dtype = dtype_policy(dtype)
     hub_backbone = keras_hub.models.T5Backbone.from_preset(path)
-    backbone = T5Backbone(**_backbone_options(hub_backbone, path))
+    backbone = T5Backbone(**_backbone_options(hub_backbone, path), dtype=dtype)
     _copy_weights(hub_backbone, backbone)
     proto = keras_hub.models.T5Tokenizer.from_preset(path).proto
     vectorizer = SentencePieceVectorizer(proto, sequence_length=sequence_length)

@@ -9,6 +9,7 @@ from zoo.models.transformer_decoding import (
     embedding_initializer,
 )
 from zoo.models.vectorizers import shared_vectorizer, translation_vectorizers
+from zoo.precision import dtype_policy
 from zoo.schedules import transformer_optimizer
 from zoo.tasks import Seq2Seq
 from zoo.tasks.inputs import check_positive_int
@@ -47,6 +48,11 @@ class TransformerBackbone(TransformerDecoding):
         shared_embeddings: bool, whether source and target share one embedding table (they
             must then share one vocabulary).
         tied_embeddings: bool, whether the output projection is the target embedding.
+        dtype: None (Keras' global policy), a Keras dtype policy name such as
+            "mixed_bfloat16", or a `keras.DTypePolicy`: every layer's policy, as in
+            keras-hub backbones. Under a mixed policy the layers compute in 16 bits and
+            keep float32 weights; the decoder's attention softmaxes and the logits are
+            float32.
 
     Example:
     >>> backbone = zoo.models.TransformerBackbone(8000, 8000, num_encoder_layers=3)
@@ -69,6 +75,7 @@ class TransformerBackbone(TransformerDecoding):
         norm_first=False,
         shared_embeddings=False,
         tied_embeddings=True,
+        dtype=None,
         **kwargs,
     ):
         _check_options(
@@ -111,6 +118,7 @@ class TransformerBackbone(TransformerDecoding):
             max_sequence_length,
             norm_first,
             tied_embeddings,
+            dtype,
         )
         self.source_embedding = (
             self.target_embedding
@@ -119,6 +127,7 @@ class TransformerBackbone(TransformerDecoding):
                 source_vocabulary_size,
                 hidden_dim,
                 embeddings_initializer=embedding_initializer(hidden_dim),
+                dtype=dtype,
                 name="source_embedding",
             )
         )
@@ -126,15 +135,17 @@ class TransformerBackbone(TransformerDecoding):
         self.source_positions = (
             self.target_positions
             if positions == "sinusoidal"
-            else keras_hub.layers.PositionEmbedding(max_sequence_length, name="source_positions")
+            else keras_hub.layers.PositionEmbedding(
+                max_sequence_length, dtype=dtype, name="source_positions"
+            )
         )
         self._build_encoder_layers(
-            num_encoder_layers, intermediate_dim, num_heads, dropout, norm_first
+            num_encoder_layers, intermediate_dim, num_heads, dropout, norm_first, dtype
         )
 
         # === Functional Model ===
         inputs, logits = self._teacher_forced_graph()
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
 
     def _run_encoder(self, token_ids, padding_mask, training=None):
         x = self._embed(self.source_embedding, self.source_positions, token_ids, training=training)
@@ -144,6 +155,7 @@ class TransformerBackbone(TransformerDecoding):
 
     def get_config(self):
         return {
+            **super().get_config(),
             "source_vocabulary_size": self.source_vocabulary_size,
             "target_vocabulary_size": self.target_vocabulary_size,
             "num_encoder_layers": self.num_encoder_layers,
@@ -157,12 +169,7 @@ class TransformerBackbone(TransformerDecoding):
             "norm_first": self.norm_first,
             "shared_embeddings": self.shared_embeddings,
             "tied_embeddings": self.tied_embeddings,
-            "name": self.name,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def _check_options(
@@ -221,6 +228,7 @@ def transformer(
     label_smoothing=0.1,
     warmup_steps=4000,
     sampler="greedy",
+    dtype=None,
 ):
     """Builds a compiled Transformer translator (Vaswani et al. 2017) from parallel texts.
 
@@ -246,6 +254,10 @@ def transformer(
         label_smoothing: float in [0, 1), the loss's label smoothing.
         warmup_steps: int, steps of linear learning-rate warm-up.
         sampler: default decoding strategy ("greedy", "beam", "random" or a Sampler).
+        dtype: None (Keras' global policy), a Keras dtype policy name such as
+            "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
+            mixed float16 on a GPU, float32 otherwise (see `zoo.dtype_policy`). Logits,
+            softmaxes and the loss stay float32.
         **others: see `TransformerBackbone`.
 
     Returns:
@@ -258,6 +270,7 @@ def transformer(
     >>> model.predict("I am cold.")
     """
     check_positive_int(num_layers, "num_layers")
+    dtype = dtype_policy(dtype)
     vectorizer_options = (vocabulary_size, tokenizer_level, lowercase, sequence_length)
     if shared_vocabulary:
         if source_vectorizer is None and target_vectorizer is None:
@@ -282,6 +295,7 @@ def transformer(
         norm_first=norm_first,
         shared_embeddings=shared_vocabulary,
         tied_embeddings=tied_embeddings,
+        dtype=dtype,
     )
     model = Seq2Seq(backbone, source_vectorizer, target_vectorizer)
     model.compile(

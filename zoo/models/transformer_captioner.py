@@ -40,6 +40,12 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
         positions: "sinusoidal" or "learned", the caption's position encodings.
         max_sequence_length: int, the longest caption learned positions cover.
         norm_first: bool, pre-LN instead of post-LN.
+        dtype: None (Keras' global policy), a Keras dtype policy name such as
+            "mixed_bfloat16", or a `keras.DTypePolicy`: every layer's policy, as in
+            keras-hub backbones, but that of a keras.applications encoder, which is built
+            under the global policy. Under a mixed policy the layers compute in 16 bits
+            and keep float32 weights; the decoder's attention softmaxes and the logits
+            are float32.
 
     Example:
     >>> backbone = zoo.models.TransformerCaptionerBackbone(1000, image_shape=(64, 64, 3))
@@ -67,6 +73,7 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
         positions="sinusoidal",
         max_sequence_length=64,
         norm_first=False,
+        dtype=None,
         **kwargs,
     ):
         check_transformer_options(
@@ -105,13 +112,14 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
             encoder_alpha,
             trainable_encoder,
             augmentation,
+            dtype,
         )
-        self.grid_projection = keras.layers.Dense(hidden_dim, name="grid_projection")
+        self.grid_projection = keras.layers.Dense(hidden_dim, dtype=dtype, name="grid_projection")
         self.grid_positions = keras_hub.layers.PositionEmbedding(
-            self.grid_shape[0] * self.grid_shape[1], name="grid_positions"
+            self.grid_shape[0] * self.grid_shape[1], dtype=dtype, name="grid_positions"
         )
         self._build_encoder_layers(
-            num_encoder_layers, intermediate_dim, num_heads, dropout, norm_first
+            num_encoder_layers, intermediate_dim, num_heads, dropout, norm_first, dtype
         )
         self._build_decoder(
             vocabulary_size,
@@ -124,11 +132,12 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
             max_sequence_length,
             norm_first,
             tied_embeddings=True,
+            dtype=dtype,
         )
 
         # === Functional Model ===
         inputs, logits = self._teacher_forced_graph(captioning_inputs(self.image_shape))
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
 
     def _source(self, inputs):
         # Every grid cell is attended to: no padding mask.
@@ -153,6 +162,7 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
 
     def get_config(self):
         return {
+            **super().get_config(),
             "vocabulary_size": self.vocabulary_size,
             **self._image_config(),
             "num_encoder_layers": self.num_encoder_layers,
@@ -164,9 +174,4 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
             "positions": self.positions,
             "max_sequence_length": self.max_sequence_length,
             "norm_first": self.norm_first,
-            "name": self.name,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

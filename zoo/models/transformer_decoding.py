@@ -5,6 +5,7 @@ import math
 
 import keras
 import keras_hub
+from keras import ops
 
 from zoo.layers.transformer_decoder_layer import TransformerDecoderLayer
 from zoo.models.cached_encoder_decoder import CachedEncoderDecoder
@@ -28,21 +29,25 @@ class TransformerDecoding(CachedEncoderDecoder):
     build their encoder (`_build_encoder_layers` makes its stack of
     `keras_hub.layers.TransformerEncoder`), and provide `_run_encoder` (and `_source`) for
     `CachedEncoderDecoder`, which decodes step by step with fixed-size key/value caches.
+    Both make their layers under the backbone's `dtype`.
     """
 
-    def _build_encoder_layers(self, num_layers, intermediate_dim, num_heads, dropout, norm_first):
+    def _build_encoder_layers(
+        self, num_layers, intermediate_dim, num_heads, dropout, norm_first, dtype=None
+    ):
         self.encoder_layers = [
             keras_hub.layers.TransformerEncoder(
                 intermediate_dim,
                 num_heads,
                 dropout=dropout,
                 normalize_first=norm_first,
+                dtype=dtype,
                 name=f"encoder_layer_{i}",
             )
             for i in range(num_layers)
         ]
         # Pre-LN leaves the stack's output unnormalised: normalise it once at the end.
-        self.encoder_norm = final_norm(norm_first and num_layers > 0, "encoder")
+        self.encoder_norm = final_norm(norm_first and num_layers > 0, "encoder", dtype)
 
     def _build_decoder(
         self,
@@ -56,32 +61,39 @@ class TransformerDecoding(CachedEncoderDecoder):
         max_sequence_length,
         norm_first,
         tied_embeddings,
+        dtype=None,
     ):
         self.target_embedding = keras_hub.layers.ReversibleEmbedding(
             vocabulary_size,
             hidden_dim,
             tie_weights=tied_embeddings,
             embeddings_initializer=embedding_initializer(hidden_dim),
+            dtype=dtype,
             name="target_embedding",
         )
         self.target_positions = (
-            keras_hub.layers.SinePositionEncoding(name="position_encoding")
+            keras_hub.layers.SinePositionEncoding(dtype=dtype, name="position_encoding")
             if positions == "sinusoidal"
-            else keras_hub.layers.PositionEmbedding(max_sequence_length, name="target_positions")
+            else keras_hub.layers.PositionEmbedding(
+                max_sequence_length, dtype=dtype, name="target_positions"
+            )
         )
-        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.embedding_dropout = keras.layers.Dropout(
+            dropout, dtype=dtype, name="embedding_dropout"
+        )
         self.decoder_layers = [
             TransformerDecoderLayer(
                 num_heads,
                 intermediate_dim,
                 dropout=dropout,
                 norm_first=norm_first,
+                dtype=dtype,
                 name=f"decoder_layer_{i}",
             )
             for i in range(num_layers)
         ]
         # Pre-LN leaves the stack's output unnormalised: normalise it once at the end.
-        self.decoder_norm = final_norm(norm_first, "decoder")
+        self.decoder_norm = final_norm(norm_first, "decoder", dtype)
 
     def _embed(self, embedding, positions, token_ids, start_index=0, training=None):
         x = embedding(token_ids) * math.sqrt(self.hidden_dim)
@@ -114,7 +126,7 @@ class TransformerDecoding(CachedEncoderDecoder):
         return x, {}
 
     def _logits(self, decoder_outputs):
-        return self.target_embedding(decoder_outputs, reverse=True)
+        return ops.cast(self.target_embedding(decoder_outputs, reverse=True), "float32")
 
     # === Decode functions ===
     def encode(self, source, padding_mask, max_length, return_attention=False):
@@ -141,8 +153,8 @@ def check_transformer_options(hidden_dim, num_heads, dropout, positions, **posit
         raise ValueError(f"`positions` must be one of {POSITIONS}, got {positions!r}.")
 
 
-def final_norm(norm_first, side):
+def final_norm(norm_first, side, dtype=None):
     """The layer after a stack: a layer normalisation for pre-LN, else the identity."""
     if norm_first:
-        return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{side}_final_norm")
-    return keras.layers.Identity(name=f"{side}_output")
+        return keras.layers.LayerNormalization(epsilon=1e-5, dtype=dtype, name=f"{side}_final_norm")
+    return keras.layers.Identity(dtype=dtype, name=f"{side}_output")

@@ -60,6 +60,8 @@ class Seq2Seq(keras.Model):
         outputs = backbone(inputs)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.backbone = backbone
+        # As keras-hub's Task: `compile` then scales the loss under mixed_float16.
+        self.dtype_policy = backbone.dtype_policy
         self.source_vectorizer = source_vectorizer
         self.target_vectorizer = target_vectorizer
         self.sampler = decoding.GreedySampler()

@@ -64,6 +64,8 @@ class TextClassifier(keras.Model):
                 f"{outputs.shape[-1]} logits."
             )
         self.backbone = backbone
+        # As keras-hub's Task: under "mixed_float16", `compile` then scales the loss.
+        self.dtype_policy = backbone.dtype_policy
         self.vectorizer = vectorizer
         # A tuple: Keras would wrap a list attribute in a tracked list.
         self.class_names = tuple(class_names)

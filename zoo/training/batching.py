@@ -10,7 +10,6 @@ holds either `batch_size` examples or as many as fit in `batch_tokens` padded to
 import numpy as np
 import tensorflow as tf
 
-
 # Examples whose padded lengths fall in the same window of this many tokens share batches,
 # so padding adds at most this many tokens minus one to any sequence.
 DEFAULT_BUCKET_WIDTH = 4

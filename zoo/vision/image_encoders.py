@@ -47,17 +47,26 @@ class SmallCNN(keras.layers.Layer):
             )
         self.batch_norm = batch_norm
         self.convolutions = [
-            keras.layers.Conv2D(f, 3, padding="same", use_bias=not batch_norm, name=f"conv_{i}")
+            keras.layers.Conv2D(
+                f,
+                3,
+                padding="same",
+                use_bias=not batch_norm,
+                dtype=self.dtype_policy,
+                name=f"conv_{i}",
+            )
             for i, f in enumerate(self.filters)
         ]
         # Momentum 0.9, not Keras' 0.99: trained from scratch for a few hundred steps, the
         # convolutions change fast, and inference-time statistics averaged over ~100 steps
         # lag far behind them (measured: predictions fall apart at 0.99 on shapes).
         self.normalizations = [
-            keras.layers.BatchNormalization(momentum=0.9, name=f"batch_norm_{i}")
+            keras.layers.BatchNormalization(
+                momentum=0.9, dtype=self.dtype_policy, name=f"batch_norm_{i}"
+            )
             for i in range(len(self.filters) if batch_norm else 0)
         ]
-        self.pooling = keras.layers.MaxPooling2D(2, name="pooling")
+        self.pooling = keras.layers.MaxPooling2D(2, dtype=self.dtype_policy, name="pooling")
 
     def build(self, images_shape):
         channels = images_shape[-1]
@@ -86,7 +95,13 @@ class SmallCNN(keras.layers.Layer):
 
 
 def image_encoder(
-    name, image_shape, filters=(32, 64, 128), weights=None, alpha=1.0, batch_norm=False
+    name,
+    image_shape,
+    filters=(32, 64, 128),
+    weights=None,
+    alpha=1.0,
+    batch_norm=False,
+    dtype=None,
 ):
     """Builds the encoder called `name`, images [batch, *image_shape] -> a feature grid.
 
@@ -101,6 +116,8 @@ def image_encoder(
         alpha: float, the width multiplier of "mobilenet" and "mobilenet_v2".
         batch_norm: bool, whether the small CNN batch-normalises its convolutions (the
             keras.applications backbones have their own normalisation).
+        dtype: the small CNN's dtype policy (None: the global one). The keras.applications
+            backbones take no policy: they are built under the global one.
 
     Returns:
         A layer from float images to float [batch, grid_height, grid_width, channels].
@@ -113,7 +130,7 @@ def image_encoder(
     if weights is not None:
         _check_weights_file(name, weights)
     if name == "small-cnn":
-        return SmallCNN(filters, batch_norm, name="small_cnn")
+        return SmallCNN(filters, batch_norm, dtype=dtype, name="small_cnn")
     constructor, _ = APPLICATIONS[name]
     options = {"alpha": alpha} if name.startswith("mobilenet") else {}
     return constructor(
