@@ -1,7 +1,8 @@
 """Training throughput: zoo's batches against the keras.io way, in one run, on Multi30k.
 
-Each zoo model trains on the batches its `fit` makes (pairs of similar length, 64 at most)
-and its reference on what keras.io's examples feed theirs: every pair padded (or cut) to 32
+Each zoo model, built with `dtype="auto"` (mixed bfloat16 on CPUs with bfloat16 units),
+trains on the batches its `fit` makes (pairs of similar length, 64 at most) and its
+reference, in float32, on what keras.io's examples feed theirs: every pair padded (or cut) to 32
 tokens, batches of 64 in random order, float32. Both read the same token ids (zoo's
 vocabularies) and weigh the loss by the real target tokens, so the work that counts is the
 same; the figure is real target tokens (the labels that carry loss weight) per second.
@@ -146,7 +147,7 @@ class Trainee:
 
 
 def compare(kind, sources, targets, args):
-    zoo_model = zoo.build(ZOO_MODELS[kind], sources, targets)
+    zoo_model = zoo.build(ZOO_MODELS[kind], sources, targets, dtype="auto")
     reference = REFERENCES[kind](
         zoo_model.source_vectorizer.vocabulary_size, zoo_model.target_vectorizer.vocabulary_size
     )
@@ -171,8 +172,10 @@ def compare(kind, sources, targets, args):
     )
     figures["speedup"] = round(speedup, 2)
     figures["zoo_model"] = ZOO_MODELS[kind]
+    figures["zoo_dtype"] = zoo_model.backbone.dtype_policy.name
     print(
-        f"{kind}: zoo {ZOO_MODELS[kind]} {figures['zoo']['real_target_tokens_per_second']:,.0f} "
+        f"{kind}: zoo {ZOO_MODELS[kind]} ({figures['zoo_dtype']}) "
+        f"{figures['zoo']['real_target_tokens_per_second']:,.0f} "
         f"real target tokens/s (padding efficiency {figures['zoo']['padding_efficiency']:.0%}) "
         f"vs reference {figures['reference']['real_target_tokens_per_second']:,.0f} "
         f"({figures['reference']['padding_efficiency']:.0%}): {speedup:.2f}x",
