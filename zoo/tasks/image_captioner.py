@@ -26,8 +26,8 @@ class ImageCaptioner(Seq2Seq):
       each (image, caption) pair one training example. `x` may also be a tf.data.Dataset of
       (encoded image bytes, caption) string pairs. With a frozen encoder and no augmentation
       (`backbone.has_fixed_features`), `fit` runs the encoder once per image, up front, and
-      trains the decoder on the stored feature grids (MobileNet's at 224 pixels: 7 x 7 x
-      1,024 floats, 200 KB an image); an encoder that trains runs at every step.
+      trains the decoder on the stored feature grids (one per image, held in memory); an
+      encoder that trains runs at every step.
     - `predict(images)` returns captions; with `return_attention=True` (attending decoders) also,
       per image, {"caption": the tokens written, "weights": float array
       (len(caption), grid_height, grid_width)} for `zoo.plot_caption_attention`.
@@ -92,7 +92,7 @@ class ImageCaptioner(Seq2Seq):
         grids = self.feature_grids(images)
         pairs = (image_index, self.target_vectorizer.tokenize(captions))
         pairs = tf.data.Dataset.from_tensor_slices(pairs)
-        if shuffle:  # the indices, before the grids are gathered: a grid is 200 KB
+        if shuffle:  # the indices, before the grids are gathered: a shuffle buffer of grids
             pairs = reshuffled(pairs)
         # Each grid is stored once and gathered per caption: Flickr8k has 5 per image.
         return pairs.map(functools.partial(_gather_grid, grids))
