@@ -5,7 +5,10 @@ trains on the batches its `fit` makes (pairs of similar length, 64 at most) and 
 reference, in float32, on what keras.io's examples feed theirs: every pair padded (or cut) to 32
 tokens, batches of 64 in random order, float32. Both read the same token ids (zoo's
 vocabularies) and weigh the loss by the real target tokens, so the work that counts is the
-same; the figure is real target tokens (the labels that carry loss weight) per second.
+same; the figure is real target tokens (the labels that carry loss weight) per second. The
+same zoo model in float32 trains on the same kind of batches, which splits zoo's speed-up
+into the batches' share and the precision's. `--zoo-batch-tokens N` sizes zoo's batches in
+tokens (`fit(batch_tokens=N)`) instead.
 
 - transformer: zoo's `transformer-small` against a Transformer of keras-hub layers of the
   same sizes (`TokenAndPositionEmbedding`, `TransformerEncoder`/`TransformerDecoder`, as in
@@ -50,6 +53,9 @@ def parse_args():
     parser.add_argument("--flickr8k", default="../shared/data/flickr8k")
     parser.add_argument("--captioner", default="captioner-show-and-tell", help="catalog name")
     parser.add_argument("--models", default="transformer,lstm,captioner", help="comma-separated")
+    parser.add_argument(
+        "--zoo-batch-tokens", type=int, default=None, help="fit(batch_tokens=N) for zoo"
+    )
     parser.add_argument("--rounds", type=int, default=6, help="turns each model takes")
     parser.add_argument("--steps-per-round", type=int, default=10)
     parser.add_argument("--warm-up-steps", type=int, default=4, help="untimed, for tracing")
@@ -111,9 +117,10 @@ def reference_batches(model, sources, targets, rng):
         yield inputs, labels, (labels != 0).astype("float32")
 
 
-def zoo_batches(model, sources, targets):
+def zoo_batches(model, sources, targets, batch_tokens=None):
     """What `model.fit` trains on, epoch after epoch."""
-    for x, y, weight in model.training_dataset(sources, targets, shuffle=True).repeat():
+    dataset = model.training_dataset(sources, targets, batch_tokens=batch_tokens, shuffle=True)
+    for x, y, weight in dataset.repeat():
         yield x, y.numpy(), weight.numpy()
 
 
@@ -148,6 +155,14 @@ class Trainee:
 
 def compare(kind, sources, targets, args):
     zoo_model = zoo.build(ZOO_MODELS[kind], sources, targets, dtype="auto")
+    # The same model in float32 on the same batches: splits the speed-up into what the
+    # batches give and what the precision gives.
+    zoo_float32 = zoo.build(
+        ZOO_MODELS[kind],
+        source_vectorizer=zoo_model.source_vectorizer,
+        target_vectorizer=zoo_model.target_vectorizer,
+        dtype="float32",
+    )
     reference = REFERENCES[kind](
         zoo_model.source_vectorizer.vocabulary_size, zoo_model.target_vectorizer.vocabulary_size
     )
@@ -157,7 +172,10 @@ def compare(kind, sources, targets, args):
     )
     rng = np.random.default_rng(args.seed)
     trainees = {
-        "zoo": Trainee(zoo_model, zoo_batches(zoo_model, sources, targets)),
+        "zoo": Trainee(zoo_model, zoo_batches(zoo_model, sources, targets, args.zoo_batch_tokens)),
+        "zoo_float32": Trainee(
+            zoo_float32, zoo_batches(zoo_float32, sources, targets, args.zoo_batch_tokens)
+        ),
         "reference": Trainee(reference, reference_batches(zoo_model, sources, targets, rng)),
     }
     for trainee in trainees.values():
@@ -166,19 +184,20 @@ def compare(kind, sources, targets, args):
         for trainee in trainees.values():
             trainee.train(args.steps_per_round)
     figures = {name: trainee.figures() for name, trainee in trainees.items()}
-    speedup = (
-        figures["zoo"]["real_target_tokens_per_second"]
-        / figures["reference"]["real_target_tokens_per_second"]
-    )
-    figures["speedup"] = round(speedup, 2)
+    rates = {name: figures[name]["real_target_tokens_per_second"] for name in trainees}
+    figures["speedup"] = round(rates["zoo"] / rates["reference"], 2)
+    figures["batching_speedup"] = round(rates["zoo_float32"] / rates["reference"], 2)
+    figures["precision_speedup"] = round(rates["zoo"] / rates["zoo_float32"], 2)
     figures["zoo_model"] = ZOO_MODELS[kind]
     figures["zoo_dtype"] = zoo_model.backbone.dtype_policy.name
+    figures["zoo_batch_tokens"] = args.zoo_batch_tokens
     print(
-        f"{kind}: zoo {ZOO_MODELS[kind]} ({figures['zoo_dtype']}) "
-        f"{figures['zoo']['real_target_tokens_per_second']:,.0f} "
-        f"real target tokens/s (padding efficiency {figures['zoo']['padding_efficiency']:.0%}) "
-        f"vs reference {figures['reference']['real_target_tokens_per_second']:,.0f} "
-        f"({figures['reference']['padding_efficiency']:.0%}): {speedup:.2f}x",
+        f"{kind}: zoo {ZOO_MODELS[kind]} ({figures['zoo_dtype']}) {rates['zoo']:,.0f} real "
+        f"target tokens/s (padding efficiency {figures['zoo']['padding_efficiency']:.0%}), "
+        f"float32 {rates['zoo_float32']:,.0f}, reference {rates['reference']:,.0f} "
+        f"({figures['reference']['padding_efficiency']:.0%}): {figures['speedup']:.2f}x = "
+        f"{figures['batching_speedup']:.2f}x batches * {figures['precision_speedup']:.2f}x "
+        "precision",
         flush=True,
     )
     return figures

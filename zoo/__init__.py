@@ -37,6 +37,7 @@ from zoo.models import (  # noqa: E402
 )
 from zoo.plotting import plot_attention, plot_caption_attention  # noqa: E402
 from zoo.precision import dtype_policy  # noqa: E402
+from zoo.preset import from_preset, presets  # noqa: E402
 from zoo.tasks import ImageCaptioner, Seq2Seq  # noqa: E402
 
 
@@ -54,6 +55,7 @@ __all__ = [
     "datasets",
     "decoding",
     "dtype_policy",
+    "from_preset",
     "hierarchical_attention_classifier",
     "image_captioner",
     "layers",
@@ -65,6 +67,7 @@ __all__ = [
     "plot_attention",
     "plot_caption_attention",
     "precision",
+    "presets",
     "schedules",
     "t5",
     "t5_from_preset",
