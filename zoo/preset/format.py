@@ -56,7 +56,7 @@ VOCABULARY_FIELDS = {
 }
 
 
-def save_to_preset(model, path, card=None, weights_dtype="float32"):
+def save_to_preset(model, path, card=None, weights_dtype="float32", metadata=None):
     """Writes `model` as a preset directory that `zoo.from_preset(path)` loads.
 
     The directory is written under a temporary name beside `path` and renamed when
@@ -71,6 +71,8 @@ def save_to_preset(model, path, card=None, weights_dtype="float32"):
             gives the architecture and size only.
         weights_dtype: "float32", or "float16" to store the weights in half the bytes
             (they are cast back to the model's variable dtype on loading).
+        metadata: dict of JSON values to add to `metadata.json`, such as the scores the
+            card reports, for programs to read.
 
     Raises:
         ValueError: `weights_dtype` is unknown, `card` is not a str, or `path` is a
@@ -86,7 +88,7 @@ def save_to_preset(model, path, card=None, weights_dtype="float32"):
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        _write(model, staging, card or _default_card(model), weights_dtype)
+        _write(model, staging, card or _default_card(model), weights_dtype, metadata or {})
         if path.is_dir():
             path.rmdir()
         staging.rename(path)
@@ -94,7 +96,7 @@ def save_to_preset(model, path, card=None, weights_dtype="float32"):
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write(model, directory, card, weights_dtype):
+def _write(model, directory, card, weights_dtype, metadata):
     task = keras.saving.serialize_keras_object(model)
     for key, entry in task["config"].items():
         for field, (file_name, to_bytes, _) in VOCABULARY_FIELDS.items():
@@ -115,6 +117,7 @@ def _write(model, directory, card, weights_dtype):
             "parameter_count": model.backbone.count_params(),
             "weights_dtype": weights_dtype,
             "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+            **metadata,
         },
     )
     (directory / CARD).write_text(card, encoding="utf-8")

@@ -670,12 +670,12 @@ class Seq2Seq(keras.Model):
 
         export_text_model(self, filepath, sampler=sampler, max_length=max_length)
 
-    def save_to_preset(self, path, card=None, weights_dtype="float32"):
+    def save_to_preset(self, path, card=None, weights_dtype="float32", metadata=None):
         """Writes a preset directory that `zoo.from_preset(path)` loads; see
         `zoo.preset.save_to_preset`."""
         from zoo.preset import save_to_preset
 
-        save_to_preset(self, path, card=card, weights_dtype=weights_dtype)
+        save_to_preset(self, path, card=card, weights_dtype=weights_dtype, metadata=metadata)
 
     def get_config(self):
         return {
