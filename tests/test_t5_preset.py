@@ -167,6 +167,15 @@ def test_logits_equal_keras_hub(models, presets, name):
     assert np.abs(ours - theirs)[real].max() < 1e-4
 
 
+def test_zoo_from_preset_loads_a_keras_hub_t5_preset(models, presets):
+    model = models["t5-relu-tied"]
+    loaded = zoo.from_preset(presets["t5-relu-tied"][0], dtype=None)
+    assert isinstance(loaded.source_vectorizer, SentencePieceVectorizer)
+    x, _, _ = model.preprocess(tf.constant(SOURCES), tf.constant(TARGETS))
+    x = {key: value.numpy() for key, value in x.items()}
+    np.testing.assert_array_equal(loaded.backbone(x).numpy(), model.backbone(x).numpy())
+
+
 def greedy_token_ids(model):
     """What the model's greedy sampler decodes for SOURCES (eagerly), as NumPy."""
     token_ids, padding_mask = model.source_vectorizer(tf.constant(SOURCES), add_start=False)

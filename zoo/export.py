@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from zoo.saving import write_atomically
+
 STRING_BATCH = tf.TensorSpec([None], tf.string, name="inputs")
 
 
@@ -16,7 +18,8 @@ def export_endpoints(model, filepath, endpoints, vectorizers=()):
 
     Args:
         model: the Keras model whose variables the endpoints use.
-        filepath: str or path, the SavedModel directory to write.
+        filepath: str or path, the SavedModel directory to write: whole or not at all (an
+            earlier export there survives a failure; see `zoo.saving.write_atomically`).
         endpoints: dict, signature name -> callable from tf.string [batch] to a dict of
             tensors; it must include "serving_default".
         vectorizers: the `zoo.text.Vectorizer`s the endpoints call, whose tokenizer
@@ -29,7 +32,7 @@ def export_endpoints(model, filepath, endpoints, vectorizers=()):
             archive.track(resource)
     for name, function in endpoints.items():
         archive.add_endpoint(name, function, input_signature=[STRING_BATCH])
-    archive.write_out(str(filepath), verbose=False)
+    write_atomically(filepath, lambda temporary: archive.write_out(str(temporary), verbose=False))
 
 
 def export_text_model(model, filepath, sampler=None, max_length=None):

@@ -15,13 +15,12 @@ import datetime
 import json
 import os
 import pathlib
-import shutil
-import tempfile
 
 import keras
 import tensorflow as tf
 
 from zoo.precision import dtype_policy
+from zoo.saving import write_atomically
 
 SHIPPED = pathlib.Path(__file__).parent / "shipped"
 
@@ -60,8 +59,8 @@ def save_to_preset(model, path, card=None, weights_dtype="float32", metadata=Non
     """Writes `model` as a preset directory that `zoo.from_preset(path)` loads.
 
     The directory is written under a temporary name beside `path` and renamed when
-    complete, so a failure leaves no half-written preset; an existing non-empty `path` is
-    never overwritten.
+    complete (`zoo.saving.write_atomically`), so a failure leaves no half-written preset; an
+    existing non-empty `path` is never overwritten.
 
     Args:
         model: a built zoo task (`zoo.Seq2Seq`, `zoo.ImageCaptioner`).
@@ -85,15 +84,12 @@ def save_to_preset(model, path, card=None, weights_dtype="float32", metadata=Non
     path = pathlib.Path(os.fspath(path)).absolute()
     if path.is_file() or (path.is_dir() and any(path.iterdir())):
         raise ValueError(f"`path` must be a new or empty directory, got {str(path)!r}.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        _write(model, staging, card or _default_card(model), weights_dtype, metadata or {})
-        if path.is_dir():
-            path.rmdir()
-        staging.rename(path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    def write(directory):
+        directory.mkdir()
+        _write(model, directory, card or _default_card(model), weights_dtype, metadata or {})
+
+    write_atomically(path, write)
 
 
 def _write(model, directory, card, weights_dtype, metadata):

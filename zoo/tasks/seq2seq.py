@@ -9,6 +9,7 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.losses import LabelSmoothedCrossentropy
 from zoo.metrics import corpus_bleu
+from zoo.saving import save_atomically
 from zoo.tasks.inputs import (
     as_text_list,
     as_text_pairs,
@@ -664,6 +665,11 @@ class Seq2Seq(keras.Model):
         return list(sources), list(targets)
 
     # === Export and serialization ===
+    def save(self, filepath, overwrite=True, **kwargs):
+        """`keras.Model.save`, written whole or not at all: to a temporary file beside
+        `filepath`, renamed when complete (`zoo.saving.write_atomically`)."""
+        save_atomically(super().save, filepath, overwrite, **kwargs)
+
     def export(self, filepath, sampler=None, max_length=None):
         """Writes a SavedModel that serves raw text; see `zoo.export.export_text_model`."""
         from zoo.export import export_text_model

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.saving import save_atomically
 from zoo.tasks.inputs import as_label_list, as_text_list, check_positive_int, preview
 from zoo.text.segmentation import split_sentences
 
@@ -313,6 +314,11 @@ class TextClassifier(keras.Model):
         return super().evaluate(dataset, return_dict=True, **kwargs)
 
     # === Export and serialization ===
+    def save(self, filepath, overwrite=True, **kwargs):
+        """`keras.Model.save`, written whole or not at all: to a temporary file beside
+        `filepath`, renamed when complete (`zoo.saving.write_atomically`)."""
+        save_atomically(super().save, filepath, overwrite, **kwargs)
+
     def export(self, filepath):
         """Writes a SavedModel that serves raw documents.
 
