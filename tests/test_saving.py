@@ -97,3 +97,28 @@ def test_write_atomically_replaces_a_directory(tmp_path):
     write_atomically(path, write)
     assert os.listdir(path) == ["new.txt"]
     assert os.listdir(tmp_path) == ["out"]
+
+
+def test_load_of_a_missing_file_names_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere.keras'.*nothing exists there"):
+        zoo.load(tmp_path / "nowhere.keras")
+
+
+@pytest.mark.parametrize("content", ["not a zip", "truncated"])
+def test_load_of_a_file_that_is_not_a_keras_archive_says_so(model, tmp_path, content):
+    path = tmp_path / "model.keras"
+    if content == "truncated":
+        model.save(path)
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        path.write_text("weights, honestly")
+    with pytest.raises(ValueError, match=r"model.keras' is not a .keras archive: .* bytes\)"):
+        zoo.load(path)
+
+
+def test_load_refuses_python_code_in_the_config(tmp_path):
+    inputs = keras.Input((2,))
+    lambda_model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    lambda_model.save(tmp_path / "lambda.keras")
+    with pytest.raises(ValueError, match="Lambda.*safe_mode"):
+        zoo.load(tmp_path / "lambda.keras")

@@ -5,6 +5,9 @@
 >>> model = zoo.lstm_translator(sources, targets)
 """
 
+import os
+import zipfile
+
 from zoo._backend import use_tensorflow_backend
 
 use_tensorflow_backend()
@@ -42,8 +45,22 @@ from zoo.tasks import ImageCaptioner, Seq2Seq  # noqa: E402
 
 
 def load(filepath):
-    """Loads a model saved with `model.save("name.keras")` (Keras safe mode stays on)."""
-    return keras.saving.load_model(filepath, safe_mode=True)
+    """Loads a model saved with `model.save("name.keras")` (Keras safe mode stays on: a file
+    whose config holds Python code, such as a Lambda layer, is refused).
+
+    Raises:
+        FileNotFoundError: nothing exists at `filepath`.
+        ValueError: `filepath` is not a `.keras` archive (not a zip file, or one cut short).
+    """
+    path = os.fspath(filepath)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No model to load at filepath={path!r}: nothing exists there.")
+    if os.path.isfile(path) and not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"filepath={path!r} is not a .keras archive: it is not a zip file, or one cut short "
+            f'({os.path.getsize(path):,} bytes). Save models with `model.save("name.keras")`.'
+        )
+    return keras.saving.load_model(path, safe_mode=True)
 
 
 __all__ = [
