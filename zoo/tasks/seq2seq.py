@@ -509,6 +509,8 @@ class Seq2Seq(keras.Model):
         [batch, max_length] (the pad token at padding).
         """
         sampler = self._resolve_sampler(sampler)
+        if max_length is not None:
+            check_positive_int(max_length, "max_length")
         if return_attention:
             self._check_has_attention()
 
@@ -602,6 +604,7 @@ class Seq2Seq(keras.Model):
         if kwargs:
             raise TypeError(f"Unexpected arguments to `predict`: {sorted(kwargs)}.")
         sources, is_single = self.check_sources(x, "x")
+        check_positive_int(batch_size, "batch_size")
         if return_attention:
             self._check_has_attention()
         generate_text = self._cached_text_generator(sampler, max_length, return_attention)
