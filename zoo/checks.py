@@ -1,0 +1,59 @@
+"""Argument checks shared by every layer of zoo, with one wording for each error.
+
+Each function returns nothing and raises ValueError naming the argument and the value
+it got, e.g. "`dropout` must be a number in [0, 1), got 1.5.". This module imports
+nothing from zoo, so that any module (layers, models, datasets, tasks) can use it.
+
+>>> from zoo import checks
+>>> checks.positive_int(0, "units")
+Traceback (most recent call last):
+ValueError: `units` must be a positive int, got 0.
+"""
+
+import numbers
+
+
+def positive_int(value, name, allow_none=False):
+    """Raises unless `value` is an int (NumPy integers included) of at least 1.
+
+    Bools are rejected although Python counts them as ints: `units=True` is a mistake.
+    With `allow_none`, None passes too (for arguments whose default is derived).
+    """
+    if allow_none and value is None:
+        return
+    if not _is_number(value, numbers.Integral) or value < 1:
+        kind = "a positive int or None" if allow_none else "a positive int"
+        raise ValueError(f"`{name}` must be {kind}, got {value!r}.")
+
+
+def positive_number(value, name):
+    """Raises unless `value` is a real number (int or float, not bool) above 0.
+
+    NaN is rejected: it compares False with everything, so `value <= 0` would let it pass.
+    """
+    if not _is_number(value, numbers.Real) or not value > 0:
+        raise ValueError(f"`{name}` must be a positive number, got {value!r}.")
+
+
+def fraction(value, name):
+    """Raises unless `value` is a real number (not bool) in [0, 1), e.g. a dropout rate."""
+    if not _is_number(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"`{name}` must be a number in [0, 1), got {value!r}.")
+
+
+def same_length(first, second, first_name, second_name, note=None):
+    """Raises unless the sized `first` and `second` have as many entries.
+
+    `note` says what should pair up, e.g. "one entry of captions per image".
+    """
+    if len(first) != len(second):
+        detail = f" ({note})" if note else ""
+        raise ValueError(
+            f"`{first_name}` and `{second_name}` must have the same length{detail}, got "
+            f"{len(first)} and {len(second)}."
+        )
+
+
+def _is_number(value, kind):
+    # bool is a subclass of int, so isinstance alone would accept True and False.
+    return isinstance(value, kind) and not isinstance(value, bool)
