@@ -4,6 +4,8 @@ import time
 
 import keras
 
+from zoo import checks
+
 
 class TimeLimit(keras.callbacks.Callback):
     """Stops training once `seconds` of training have passed (checked after each batch and
@@ -15,8 +17,7 @@ class TimeLimit(keras.callbacks.Callback):
 
     def __init__(self, seconds):
         super().__init__()
-        if seconds <= 0:
-            raise ValueError(f"`seconds` must be positive, got {seconds!r}.")
+        checks.positive_number(seconds, "seconds")
         self.seconds = seconds
 
     def on_train_begin(self, logs=None):

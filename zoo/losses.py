@@ -4,10 +4,10 @@ Keras' SparseCategoricalCrossentropy has no `label_smoothing`, and the dense
 CategoricalCrossentropy needs one-hot labels the size of the whole vocabulary.
 """
 
-import numbers
-
 import keras
 from keras import ops
+
+from zoo import checks
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -43,15 +43,7 @@ class LabelSmoothedCrossentropy(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if (
-            not isinstance(label_smoothing, numbers.Real)
-            or isinstance(label_smoothing, bool)
-            or not 0 <= label_smoothing < 1
-        ):
-            raise ValueError(
-                "`label_smoothing` must be a number in [0, 1). "
-                f"Received: label_smoothing={label_smoothing!r}"
-            )
+        checks.fraction(label_smoothing, "label_smoothing")
         self.label_smoothing = float(label_smoothing)
         self.from_logits = from_logits
 

@@ -1,16 +1,9 @@
 """The Transformer's learning-rate schedule and optimizer (Vaswani et al. 2017)."""
 
-import numbers
-
 import keras
 from keras import ops
 
-
-def _check_positive(name, value, integer):
-    kind = numbers.Integral if integer else numbers.Real
-    if not isinstance(value, kind) or isinstance(value, bool) or value <= 0:
-        description = "a positive integer" if integer else "a positive number"
-        raise ValueError(f"`{name}` must be {description}. Received: {name}={value!r}")
+from zoo import checks
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -33,9 +26,9 @@ class InverseSquareRootSchedule(keras.optimizers.schedules.LearningRateSchedule)
     """
 
     def __init__(self, hidden_dim, warmup_steps=4000, scale=1.0):
-        _check_positive("hidden_dim", hidden_dim, integer=True)
-        _check_positive("warmup_steps", warmup_steps, integer=True)
-        _check_positive("scale", scale, integer=False)
+        checks.positive_int(hidden_dim, "hidden_dim")
+        checks.positive_int(warmup_steps, "warmup_steps")
+        checks.positive_number(scale, "scale")
         self.hidden_dim = int(hidden_dim)
         self.warmup_steps = int(warmup_steps)
         self.scale = float(scale)

@@ -12,6 +12,8 @@ a keyword (`no_keyword_fraction`, label "none") makes every class need its own e
 
 import numpy as np
 
+from zoo import checks
+
 # Class -> its keywords. A document's keyword sentence holds exactly one of these words.
 KEYWORD_CLASSES = {
     "music": ("guitar", "violin"),
@@ -86,8 +88,7 @@ def keyword_documents(
     >>> documents, labels, positions = zoo.datasets.keyword_documents(
     ...     100, return_keyword_index=True)
     """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"`n` must be a positive int, got {n!r}.")
+    checks.positive_int(n, "n")
     if not 1 <= min_sentences <= max_sentences:
         raise ValueError(
             f"`min_sentences` and `max_sentences` must satisfy 1 <= min_sentences <= "
@@ -98,8 +99,7 @@ def keyword_documents(
             f"`min_words` and `max_words` must satisfy 1 <= min_words <= max_words, got "
             f"{min_words!r} and {max_words!r}."
         )
-    if not 0 <= no_keyword_fraction < 1:
-        raise ValueError(f"`no_keyword_fraction` must be in [0, 1), got {no_keyword_fraction!r}.")
+    checks.fraction(no_keyword_fraction, "no_keyword_fraction")
     rng = np.random.default_rng(seed)
     fillers = filler_words()
     classes = sorted(KEYWORD_CLASSES)

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from zoo import checks
 from zoo.layers.attention import Attention
 
 
@@ -30,8 +31,7 @@ class AttentionPooling(Attention):
 
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or units < 1:
-            raise ValueError(f"`units` must be a positive int, got {units!r}.")
+        checks.positive_int(units, "units")
         self.units = units
         # Masks of the values (e.g. from a masked RNN) are consumed, not passed on: the
         # pooled output has no positions left to mask (see `compute_mask`).

@@ -1,5 +1,7 @@
 import keras
 
+from zoo import checks
+
 
 def _gelu_approximate(x):
     return keras.activations.gelu(x, approximate=True)
@@ -53,13 +55,11 @@ class FeedForward(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (("hidden_dim", hidden_dim), ("intermediate_dim", intermediate_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
+        checks.positive_int(hidden_dim, "hidden_dim")
+        checks.positive_int(intermediate_dim, "intermediate_dim")
         if not isinstance(gated, bool):
             raise ValueError(f"`gated` must be a bool, got {gated!r}.")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}.")
+        checks.fraction(dropout, "dropout")
         if isinstance(activation, str) and activation in _ACTIVATIONS:
             activation_fn = _ACTIVATIONS[activation]
         else:

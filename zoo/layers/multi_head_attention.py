@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from zoo import checks
 from zoo.layers.attention import Attention
 from zoo.layers.masked_softmax import Float32Softmax
 
@@ -41,14 +42,9 @@ class MultiHeadAttention(Attention):
 
     def __init__(self, num_heads, key_dim=None, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(num_heads, bool) or not isinstance(num_heads, int) or num_heads < 1:
-            raise ValueError(f"`num_heads` must be a positive int, got {num_heads!r}.")
-        if key_dim is not None and (
-            isinstance(key_dim, bool) or not isinstance(key_dim, int) or key_dim < 1
-        ):
-            raise ValueError(f"`key_dim` must be a positive int or None, got {key_dim!r}.")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}.")
+        checks.positive_int(num_heads, "num_heads")
+        checks.positive_int(key_dim, "key_dim", allow_none=True)
+        checks.fraction(dropout, "dropout")
         self.num_heads = num_heads
         self.key_dim = key_dim
         self.dropout = dropout

@@ -1,5 +1,7 @@
 import keras
 
+from zoo import checks
+
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
 
@@ -32,12 +34,9 @@ class RecurrentStack(keras.layers.Layer):
         super().__init__(**kwargs)
         if cell not in CELLS:
             raise ValueError(f"`cell` must be one of {tuple(CELLS)}, got {cell!r}.")
-        if not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"`num_layers` must be a positive int, got {num_layers!r}.")
-        if not isinstance(units, int) or units < 1:
-            raise ValueError(f"`units` must be a positive int, got {units!r}.")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}.")
+        checks.positive_int(num_layers, "num_layers")
+        checks.positive_int(units, "units")
+        checks.fraction(dropout, "dropout")
         self.cell = cell
         self.units = units
         self.num_layers = num_layers

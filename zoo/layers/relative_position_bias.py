@@ -3,12 +3,13 @@ import math
 import keras
 from keras import ops
 
+from zoo import checks
+
 
 def _check_buckets(num_buckets, max_distance, bidirectional):
     """Raises unless the bucket formula is well defined for these arguments."""
-    for name, value in (("num_buckets", num_buckets), ("max_distance", max_distance)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
+    checks.positive_int(num_buckets, "num_buckets")
+    checks.positive_int(max_distance, "max_distance")
     max_exact = num_buckets // (4 if bidirectional else 2)
     if max_exact < 1:
         raise ValueError(
@@ -115,8 +116,7 @@ class RelativePositionBias(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(num_heads, bool) or not isinstance(num_heads, int) or num_heads < 1:
-            raise ValueError(f"`num_heads` must be a positive int, got {num_heads!r}.")
+        checks.positive_int(num_heads, "num_heads")
         if not isinstance(bidirectional, bool):
             raise ValueError(f"`bidirectional` must be a bool, got {bidirectional!r}.")
         _check_buckets(num_buckets, max_distance, bidirectional)

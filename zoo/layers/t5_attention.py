@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from zoo import checks
 from zoo.layers.head_major_attention import (
     attend,
     attention_weights,
@@ -60,11 +61,9 @@ class T5Attention(keras.layers.Layer):
 
     def __init__(self, num_heads, key_value_dim, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("num_heads", num_heads), ("key_value_dim", key_value_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
-        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"`dropout` must be a number in [0, 1), got {dropout!r}.")
+        checks.positive_int(num_heads, "num_heads")
+        checks.positive_int(key_value_dim, "key_value_dim")
+        checks.fraction(dropout, "dropout")
         self.num_heads = num_heads
         self.key_value_dim = key_value_dim
         self.dropout = dropout

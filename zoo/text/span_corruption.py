@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from zoo import checks
+
 SENTINEL_FORMAT = "[SENTINEL_{}]"
 
 
@@ -152,8 +154,7 @@ def span_corruption(
     >>> dataset = tf.data.Dataset.from_tensor_slices(vectorizer.tokenize(texts)).enumerate()
     >>> dataset = dataset.map(lambda i, tokens: span_corruption(tokens, ids, seed=(7, i)))
     """
-    if not 0 <= noise_density < 1:
-        raise ValueError(f"`noise_density` must be in [0, 1), got {noise_density!r}.")
+    checks.fraction(noise_density, "noise_density")
     if not mean_noise_span_length >= 1:
         raise ValueError(
             f"`mean_noise_span_length` must be at least 1, got {mean_noise_span_length!r}."
