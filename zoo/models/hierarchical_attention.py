@@ -4,10 +4,11 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo import checks
 from zoo.layers.attention_pooling import AttentionPooling
 from zoo.models.backbone import Backbone
 from zoo.precision import dtype_policy
-from zoo.tasks.inputs import as_text_list, check_positive_int
+from zoo.tasks.inputs import as_text_list
 from zoo.tasks.text_classifier import TextClassifier, class_names_from_labels
 from zoo.text.segmentation import split_sentences
 from zoo.text.text_vectorizer import TextVectorizer
@@ -180,9 +181,8 @@ class UnfoldSentences(keras.layers.Layer):
 
 def _check_options(**options):
     for name in ("vocabulary_size", "num_classes", "embedding_dim", "units", "attention_units"):
-        check_positive_int(options[name], name)
-    if not 0 <= options["dropout"] < 1:
-        raise ValueError(f"`dropout` must be in [0, 1), got {options['dropout']!r}.")
+        checks.positive_int(options[name], name)
+    checks.fraction(options["dropout"], "dropout")
 
 
 def hierarchical_attention_classifier(
@@ -237,16 +237,12 @@ def hierarchical_attention_classifier(
     >>> model.predict("Kalo rain suvi. Mopa dita.")  # -> "weather"
     """
     class_names = class_names_from_labels(labels, "labels")
-    check_positive_int(max_sentences, "max_sentences")
-    check_positive_int(max_words, "max_words")
+    checks.positive_int(max_sentences, "max_sentences")
+    checks.positive_int(max_words, "max_words")
     dtype = dtype_policy(dtype)
     if vectorizer is None:
         documents, _ = as_text_list(documents, "documents")
-        if len(documents) != len(labels):
-            raise ValueError(
-                f"`documents` and `labels` must have the same length, got {len(documents)} "
-                f"and {len(labels)}."
-            )
+        checks.same_length(documents, labels, "documents", "labels")
         sentences = [
             sentence.decode("utf-8")
             for sentence in split_sentences(tf.constant(documents)).flat_values.numpy()

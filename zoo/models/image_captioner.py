@@ -4,6 +4,7 @@
 import keras
 from keras import ops
 
+from zoo import checks
 from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.doubly_stochastic_regularization import DoublyStochasticRegularization
 from zoo.layers.recurrent_decoder import RecurrentDecoder
@@ -370,11 +371,8 @@ def image_captioner(
     preprocessor = ImagePreprocessor(image_size, normalization=encoder_normalization(encoder))
     if caption_vectorizer is None:
         references = as_caption_lists(captions, "captions")
-        if images is not None and hasattr(images, "__len__") and len(images) != len(references):
-            raise ValueError(
-                f"`images` and `captions` must have the same length, got {len(images)} and "
-                f"{len(references)}."
-            )
+        if images is not None and hasattr(images, "__len__"):
+            checks.same_length(images, references, "images", "captions")
         caption_vectorizer = TextVectorizer.from_corpus(
             [caption for image_captions in references for caption in image_captions],
             vocabulary_size,

@@ -1,11 +1,10 @@
 """T5, the Text-to-Text Transfer Transformer of Raffel et al. (2020)."""
 
-import numbers
-
 import keras
 import keras_hub
 from keras import ops
 
+from zoo import checks
 from zoo.layers.relative_position_bias import RelativePositionBias
 from zoo.layers.t5_decoder_layer import T5DecoderLayer
 from zoo.layers.t5_encoder_layer import T5EncoderLayer
@@ -13,7 +12,7 @@ from zoo.models.cached_encoder_decoder import CachedEncoderDecoder
 from zoo.models.vectorizers import shared_vectorizer
 from zoo.precision import dtype_policy
 from zoo.tasks import Seq2Seq
-from zoo.tasks.inputs import as_text_list, check_positive_int
+from zoo.tasks.inputs import as_text_list
 from zoo.text import TextVectorizer, add_sentinels
 
 # The feed-forward networks, as (activation, gated): T5's ReLU, T5.1.1's gated GELU (tanh
@@ -273,26 +272,22 @@ def _check_options(
         ("num_heads", num_heads),
         ("intermediate_dim", intermediate_dim),
     ):
-        check_positive_int(value, name)
+        checks.positive_int(value, name)
     if key_value_dim is not None:
-        check_positive_int(key_value_dim, "key_value_dim")
+        checks.positive_int(key_value_dim, "key_value_dim")
     elif hidden_dim % num_heads:
         raise ValueError(
             f"`num_heads` must divide `hidden_dim` ({hidden_dim}) unless `key_value_dim` is "
             f"given, got num_heads={num_heads}."
         )
-    if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"`dropout` must be a number in [0, 1), got {dropout!r}.")
+    checks.fraction(dropout, "dropout")
     if feed_forward not in FEED_FORWARDS:
         raise ValueError(
             f"`feed_forward` must be one of {tuple(FEED_FORWARDS)}, got {feed_forward!r}."
         )
     if not isinstance(tie_embeddings, bool):
         raise ValueError(f"`tie_embeddings` must be a bool, got {tie_embeddings!r}.")
-    if not isinstance(layer_norm_epsilon, numbers.Real) or not layer_norm_epsilon > 0:
-        raise ValueError(
-            f"`layer_norm_epsilon` must be a positive number, got {layer_norm_epsilon!r}."
-        )
+    checks.positive_number(layer_norm_epsilon, "layer_norm_epsilon")
 
 
 def t5(
@@ -371,7 +366,7 @@ def t5(
     >>> model.fit(sources, targets, epochs=10)
     >>> model.predict("I am cold.")
     """
-    check_positive_int(num_layers, "num_layers")
+    checks.positive_int(num_layers, "num_layers")
     if (
         isinstance(sentinels, bool)
         or not isinstance(sentinels, int)
@@ -422,12 +417,7 @@ def t5_compile_options(learning_rate, label_smoothing, sampler):
     Returns:
         dict of keyword arguments for `Seq2Seq.compile`.
     """
-    if (
-        not isinstance(learning_rate, numbers.Real)
-        or isinstance(learning_rate, bool)
-        or learning_rate <= 0
-    ):
-        raise ValueError(f"`learning_rate` must be a positive number, got {learning_rate!r}.")
+    checks.positive_number(learning_rate, "learning_rate")
     # Adafactor rather than the Transformer's Adam with `InverseSquareRootSchedule`: on
     # tests.test_case's 40 pairs (hidden 64, 2+2 layers, batch 8) Adafactor at 0.01 decoded
     # 30/40 exactly after 10 epochs, 39/40 after 20 and 40/40 (greedy and beam) after 110;

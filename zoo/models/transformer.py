@@ -3,6 +3,7 @@
 import keras
 import keras_hub
 
+from zoo import checks
 from zoo.models.transformer_decoding import (
     TransformerDecoding,
     check_transformer_options,
@@ -12,7 +13,6 @@ from zoo.models.vectorizers import shared_vectorizer, translation_vectorizers
 from zoo.precision import dtype_policy
 from zoo.schedules import transformer_optimizer
 from zoo.tasks import Seq2Seq
-from zoo.tasks.inputs import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -269,7 +269,7 @@ def transformer(
     >>> model.fit(sources, targets, epochs=10)
     >>> model.predict("I am cold.")
     """
-    check_positive_int(num_layers, "num_layers")
+    checks.positive_int(num_layers, "num_layers")
     dtype = dtype_policy(dtype)
     vectorizer_options = (vocabulary_size, tokenizer_level, lowercase, sequence_length)
     if shared_vocabulary:

@@ -7,9 +7,9 @@ import keras
 import keras_hub
 from keras import ops
 
+from zoo import checks
 from zoo.layers.transformer_decoder_layer import TransformerDecoderLayer
 from zoo.models.cached_encoder_decoder import CachedEncoderDecoder
-from zoo.tasks.inputs import check_positive_int
 
 POSITIONS = ("sinusoidal", "learned")
 
@@ -142,13 +142,12 @@ def check_transformer_options(hidden_dim, num_heads, dropout, positions, **posit
     """Checks the options every Transformer backbone has, and the given positive ints by
     their argument names; raises ValueError naming the first bad one."""
     for name, value in {"hidden_dim": hidden_dim, "num_heads": num_heads, **positive_ints}.items():
-        check_positive_int(value, name)
+        checks.positive_int(value, name)
     if hidden_dim % num_heads:
         raise ValueError(
             f"`num_heads` must divide `hidden_dim` ({hidden_dim}), got num_heads={num_heads}."
         )
-    if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"`dropout` must be a number in [0, 1), got {dropout!r}.")
+    checks.fraction(dropout, "dropout")
     if positions not in POSITIONS:
         raise ValueError(f"`positions` must be one of {POSITIONS}, got {positions!r}.")
 

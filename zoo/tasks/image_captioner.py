@@ -5,6 +5,7 @@ import functools
 import keras
 import tensorflow as tf
 
+from zoo import checks
 from zoo.metrics import caption_bleu
 from zoo.tasks.inputs import as_caption_lists
 from zoo.tasks.seq2seq import Seq2Seq, written_tokens
@@ -164,11 +165,9 @@ class ImageCaptioner(Seq2Seq):
     @staticmethod
     def _check_references(images, captions, x_name, y_name):
         references = as_caption_lists(captions, y_name)
-        if len(references) != images.shape[0]:
-            raise ValueError(
-                f"`{x_name}` and `{y_name}` must have the same length (one entry of captions "
-                f"per image), got {images.shape[0]} images and {len(references)} entries."
-            )
+        checks.same_length(
+            images, references, x_name, y_name, note="one entry of captions per image"
+        )
         return references
 
     # === Serialization ===

@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
+
 
 def as_text_list(texts, name):
     """Returns `(list of str, is_single)` for a str or a list/array/tensor of str.
@@ -33,11 +35,7 @@ def as_text_pairs(sources, targets, source_name="x", target_name="y"):
     """Checks parallel source and target texts; returns two lists of str."""
     sources, _ = as_text_list(sources, source_name)
     targets, _ = as_text_list(targets, target_name)
-    if len(sources) != len(targets):
-        raise ValueError(
-            f"`{source_name}` and `{target_name}` must have the same length, got "
-            f"{len(sources)} and {len(targets)}."
-        )
+    checks.same_length(sources, targets, source_name, target_name)
     return sources, targets
 
 
@@ -73,11 +71,6 @@ def _as_str(text, name):
 def preview(value, limit=60):
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
 
 
 def as_label_list(labels, name):

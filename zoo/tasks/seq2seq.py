@@ -6,16 +6,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import decoding
+from zoo import checks, decoding
 from zoo.losses import LabelSmoothedCrossentropy
 from zoo.metrics import corpus_bleu
 from zoo.saving import save_atomically
-from zoo.tasks.inputs import (
-    as_text_list,
-    as_text_pairs,
-    check_positive_int,
-    check_text_pair_dataset,
-)
+from zoo.tasks.inputs import as_text_list, as_text_pairs, check_text_pair_dataset
 from zoo.text.span_corruption import sentinel_ids, span_corruption
 from zoo.training.batching import DEFAULT_BUCKET_WIDTH, LengthBuckets, reshuffled
 
@@ -341,7 +336,7 @@ class Seq2Seq(keras.Model):
 
     def _length_buckets(self, batch_size, batch_tokens, length_bucket_width=DEFAULT_BUCKET_WIDTH):
         if length_bucket_width is not None:
-            check_positive_int(length_bucket_width, "length_bucket_width")
+            checks.positive_int(length_bucket_width, "length_bucket_width")
         return LengthBuckets(
             self.max_training_length,
             *_check_batching(batch_size, batch_tokens),
@@ -510,7 +505,7 @@ class Seq2Seq(keras.Model):
         """
         sampler = self._resolve_sampler(sampler)
         if max_length is not None:
-            check_positive_int(max_length, "max_length")
+            checks.positive_int(max_length, "max_length")
         if return_attention:
             self._check_has_attention()
 
@@ -604,7 +599,7 @@ class Seq2Seq(keras.Model):
         if kwargs:
             raise TypeError(f"Unexpected arguments to `predict`: {sorted(kwargs)}.")
         sources, is_single = self.check_sources(x, "x")
-        check_positive_int(batch_size, "batch_size")
+        checks.positive_int(batch_size, "batch_size")
         if return_attention:
             self._check_has_attention()
         generate_text = self._cached_text_generator(sampler, max_length, return_attention)
@@ -716,10 +711,10 @@ def _check_batching(batch_size, batch_tokens):
             f"and batch_tokens={batch_tokens!r}."
         )
     if batch_tokens is not None:
-        check_positive_int(batch_tokens, "batch_tokens")
+        checks.positive_int(batch_tokens, "batch_tokens")
         return None, batch_tokens
     batch_size = 64 if batch_size is None else batch_size
-    check_positive_int(batch_size, "batch_size")
+    checks.positive_int(batch_size, "batch_size")
     return batch_size, None
 
 

@@ -4,8 +4,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
 from zoo.saving import save_atomically
-from zoo.tasks.inputs import as_label_list, as_text_list, check_positive_int, preview
+from zoo.tasks.inputs import as_label_list, as_text_list, preview
 from zoo.text.segmentation import split_sentences
 
 
@@ -54,8 +55,8 @@ class TextClassifier(keras.Model):
         class_names = as_label_list(class_names, "class_names")
         if len(set(class_names)) != len(class_names):
             raise ValueError(f"`class_names` holds duplicates: {class_names}.")
-        check_positive_int(max_sentences, "max_sentences")
-        check_positive_int(max_words, "max_words")
+        checks.positive_int(max_sentences, "max_sentences")
+        checks.positive_int(max_words, "max_words")
         inputs = backbone.input
         outputs = backbone(inputs)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
@@ -164,13 +165,9 @@ class TextClassifier(keras.Model):
     def _dataset(self, x, y, x_name="x", y_name="y", batch_size=32, shuffle=False):
         documents, _ = as_text_list(x, x_name)
         labels = as_label_list(y, y_name)
-        if len(documents) != len(labels):
-            raise ValueError(
-                f"`{x_name}` and `{y_name}` must have the same length, got "
-                f"{len(documents)} and {len(labels)}."
-            )
+        checks.same_length(documents, labels, x_name, y_name)
         label_ids = self._label_ids(labels, y_name)
-        check_positive_int(batch_size, "batch_size")
+        checks.positive_int(batch_size, "batch_size")
         # Tokenizing the whole corpus once, up front, is far cheaper than in every batch.
         token_ids = self.tokenize(tf.constant(documents))
         dataset = tf.data.Dataset.from_tensor_slices((token_ids, label_ids))
@@ -253,7 +250,7 @@ class TextClassifier(keras.Model):
         if kwargs:
             raise TypeError(f"Unexpected arguments to `predict`: {sorted(kwargs)}.")
         documents, is_single = as_text_list(x, "x")
-        check_positive_int(batch_size, "batch_size")
+        checks.positive_int(batch_size, "batch_size")
         probabilities, attention = [], []
         for begin in range(0, len(documents), batch_size):
             batch = tf.constant(documents[begin : begin + batch_size])
