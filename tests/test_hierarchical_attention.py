@@ -327,7 +327,7 @@ def test_export_reloads_without_zoo_and_equals_predict(model, tmp_path):
         (
             lambda m: hierarchical_attention_classifier(["a.", "b."], ["x", "y"], dropout=1.0),
             ValueError,
-            r"`dropout` must be in \[0, 1\), got 1.0",
+            r"`dropout` must be a number in \[0, 1\), got 1.0",
         ),
     ],
 )

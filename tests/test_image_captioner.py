@@ -332,7 +332,7 @@ BAD_INPUTS = [
         "mismatched lengths",
         lambda model: model.fit(TRAIN_IMAGES[:4], TRAIN_CAPTIONS[:3]),
         ValueError,
-        "`x` and `y` must have the same length (one entry of captions per image), got 4",
+        "`x` and `y` must have the same length (one entry of captions per image), got 4 and 3.",
     ),
     (
         "empty caption list",

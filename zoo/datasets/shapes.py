@@ -2,8 +2,6 @@
 
 import numpy as np
 
-from zoo import checks
-
 COLORS = ("red", "green", "blue", "yellow")
 SHAPES = ("circle", "square", "triangle")
 RELATIONS = ("above", "below", "left of", "right of")
@@ -64,7 +62,8 @@ def shapes_captions(n, seed=0, image_size=64):
     a green triangle left of a blue square
     a green circle left of a yellow triangle
     """
-    checks.positive_int(n, "n")
+    if not _is_int(n) or n < 1:
+        raise ValueError(f"`n` must be an int of at least 1, got n={n!r}.")
     if not _is_int(image_size) or image_size < _MIN_IMAGE_SIZE:
         raise ValueError(
             f"`image_size` must be an int of at least {_MIN_IMAGE_SIZE}, "

@@ -3,7 +3,6 @@
 import keras
 import tensorflow as tf
 
-from zoo import checks
 from zoo.decoding.sampler import Sampler
 
 
@@ -35,8 +34,10 @@ class RandomSampler(Sampler):
     """
 
     def __init__(self, temperature=1.0, top_k=None, top_p=None, seed=None):
-        checks.positive_number(temperature, "temperature")
-        checks.positive_int(top_k, "top_k", allow_none=True)
+        if not temperature > 0:
+            raise ValueError(f"`temperature` must be > 0, got temperature={temperature!r}.")
+        if top_k is not None and not (isinstance(top_k, int) and top_k >= 1):
+            raise ValueError(f"`top_k` must be an int >= 1 or None, got top_k={top_k!r}.")
         if top_p is not None and not 0 < top_p <= 1:
             raise ValueError(f"`top_p` must be in (0, 1] or None, got top_p={top_p!r}.")
         if seed is not None and not (isinstance(seed, int) and -(2**31) <= seed < 2**31):
