@@ -126,8 +126,9 @@ def test_given_keys_are_scored_as_they_are(make_layer):
 def test_luong_attention_rejects_bad_arguments():
     with pytest.raises(ValueError, match=r"`score`.*'cosine'"):
         LuongAttention("cosine")
-    with pytest.raises(ValueError, match=r"`units`.*concat"):
-        LuongAttention("concat")
+    for units in (None, -1, 2.5, True):
+        with pytest.raises(ValueError, match=f"`units` must be a positive int, got {units!r}."):
+            LuongAttention("concat", units=units)
     with pytest.raises(ValueError, match=r"score='dot' needs equal"):
         LuongAttention("dot")(QUERY, VALUES[..., :3])
 

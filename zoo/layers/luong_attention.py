@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from zoo import checks
 from zoo.layers.attention import Attention
 
 SCORES = ("dot", "general", "concat")
@@ -26,8 +27,8 @@ class LuongAttention(Attention):
         super().__init__(**kwargs)
         if score not in SCORES:
             raise ValueError(f"`score` must be one of {SCORES}, got {score!r}.")
-        if score == "concat" and not units:
-            raise ValueError(f"`units` must be a positive int for score='concat', got {units!r}.")
+        if score == "concat":  # the only score with a hidden layer of its own
+            checks.positive_int(units, "units")
         self.score_name = score
         self.units = units
 
