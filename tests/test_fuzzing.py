@@ -36,7 +36,7 @@ def translator(tmp_path_factory):
 
 
 @settings(
-    max_examples=80,  # about 2,600 strings
+    max_examples=80,  # batches of 1-64 strings
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,  # the same strings on every run, so a failure reproduces
