@@ -6,29 +6,38 @@ import pytest
 
 from zoo import checks
 
+# Each check, the wording of its error, the values it accepts and those it rejects.
+CHECKS = {
+    "positive_int": (
+        "a positive int",
+        [1, 7, np.int64(3), np.uint8(1)],
+        [0, -1, 1.5, 2.0, True, math.nan, None, "3"],
+    ),
+    "positive_number": (
+        "a positive number",
+        [1, 0.5, 1e-9, np.float32(2.0), math.inf],
+        [0, 0.0, -1, True, math.nan, None, "1"],
+    ),
+    "fraction": (
+        "a number in [0, 1)",
+        [0, 0.0, 0.1, 0.999, np.float32(0.5)],
+        [1, 1.5, -0.1, False, True, math.nan, None, "0.1"],
+    ),
+}
+ACCEPTED = [(name, value) for name, (_, good, _) in CHECKS.items() for value in good]
+REJECTED = [(name, value) for name, (_, _, bad) in CHECKS.items() for value in bad]
 
-@pytest.mark.parametrize("value", [1, 7, np.int64(3), np.uint8(1)])
-def test_positive_int_accepts(value):
-    checks.positive_int(value, "units")
+
+@pytest.mark.parametrize(("check", "value"), ACCEPTED)
+def test_accepts(check, value):
+    getattr(checks, check)(value, "argument")
 
 
-@pytest.mark.parametrize(
-    "value, shown",
-    [
-        (0, "0"),
-        (-1, "-1"),
-        (1.5, "1.5"),
-        (2.0, "2.0"),
-        (True, "True"),
-        (math.nan, "nan"),
-        (None, "None"),
-        ("3", "'3'"),
-    ],
-)
-def test_positive_int_rejects(value, shown):
-    message = f"`units` must be a positive int, got {shown}."
+@pytest.mark.parametrize(("check", "value"), REJECTED)
+def test_rejects_naming_the_argument_and_value(check, value):
+    message = f"`argument` must be {CHECKS[check][0]}, got {value!r}."
     with pytest.raises(ValueError, match=re.escape(message)):
-        checks.positive_int(value, "units")
+        getattr(checks, check)(value, "argument")
 
 
 def test_positive_int_allow_none():
@@ -37,53 +46,6 @@ def test_positive_int_allow_none():
     message = "`key_dim` must be a positive int or None, got 0."
     with pytest.raises(ValueError, match=re.escape(message)):
         checks.positive_int(0, "key_dim", allow_none=True)
-
-
-@pytest.mark.parametrize("value", [1, 0.5, 1e-9, np.float32(2.0), math.inf])
-def test_positive_number_accepts(value):
-    checks.positive_number(value, "scale")
-
-
-@pytest.mark.parametrize(
-    "value, shown",
-    [
-        (0, "0"),
-        (0.0, "0.0"),
-        (-1, "-1"),
-        (True, "True"),
-        (math.nan, "nan"),
-        (None, "None"),
-        ("1", "'1'"),
-    ],
-)
-def test_positive_number_rejects(value, shown):
-    message = f"`scale` must be a positive number, got {shown}."
-    with pytest.raises(ValueError, match=re.escape(message)):
-        checks.positive_number(value, "scale")
-
-
-@pytest.mark.parametrize("value", [0, 0.0, 0.1, 0.999, np.float32(0.5)])
-def test_fraction_accepts(value):
-    checks.fraction(value, "dropout")
-
-
-@pytest.mark.parametrize(
-    "value, shown",
-    [
-        (1, "1"),
-        (1.5, "1.5"),
-        (-0.1, "-0.1"),
-        (False, "False"),
-        (True, "True"),
-        (math.nan, "nan"),
-        (None, "None"),
-        ("0.1", "'0.1'"),
-    ],
-)
-def test_fraction_rejects(value, shown):
-    message = f"`dropout` must be a number in [0, 1), got {shown}."
-    with pytest.raises(ValueError, match=re.escape(message)):
-        checks.fraction(value, "dropout")
 
 
 def test_same_length():
