@@ -9,7 +9,7 @@ import tensorflow as tf
 from zoo import checks, decoding
 from zoo.losses import LabelSmoothedCrossentropy
 from zoo.metrics import corpus_bleu
-from zoo.saving import save_atomically
+from zoo.saving import AtomicSave
 from zoo.tasks.inputs import as_text_list, as_text_pairs, check_text_pair_dataset
 from zoo.text.span_corruption import sentinel_ids, span_corruption
 from zoo.training.batching import DEFAULT_BUCKET_WIDTH, LengthBuckets, reshuffled
@@ -20,7 +20,7 @@ SOURCE_LENGTH_BUCKET = 8
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Seq2Seq(keras.Model):
+class Seq2Seq(AtomicSave, keras.Model):
     """A sequence-to-sequence model that takes and returns raw text.
 
     It owns a backbone (the family's teacher-forced functional graph, with `encode` and
@@ -663,11 +663,6 @@ class Seq2Seq(keras.Model):
         return list(sources), list(targets)
 
     # === Export and serialization ===
-    def save(self, filepath, overwrite=True, **kwargs):
-        """`keras.Model.save`, written whole or not at all: to a temporary file beside
-        `filepath`, renamed when complete (`zoo.saving.write_atomically`)."""
-        save_atomically(super().save, filepath, overwrite, **kwargs)
-
     def export(self, filepath, sampler=None, max_length=None):
         """Writes a SavedModel that serves raw text; see `zoo.export.export_text_model`."""
         from zoo.export import export_text_model

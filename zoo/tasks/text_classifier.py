@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import checks
-from zoo.saving import save_atomically
+from zoo.saving import AtomicSave
 from zoo.tasks.inputs import as_label_list, as_text_list, preview
 from zoo.text.segmentation import split_sentences
 
@@ -19,7 +19,7 @@ def class_names_from_labels(labels, name="labels"):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class TextClassifier(keras.Model):
+class TextClassifier(AtomicSave, keras.Model):
     """A document classifier that takes raw text and returns labels.
 
     It owns a backbone (a functional graph from `word_token_ids` and `word_padding_mask`,
@@ -311,11 +311,6 @@ class TextClassifier(keras.Model):
         return super().evaluate(dataset, return_dict=True, **kwargs)
 
     # === Export and serialization ===
-    def save(self, filepath, overwrite=True, **kwargs):
-        """`keras.Model.save`, written whole or not at all: to a temporary file beside
-        `filepath`, renamed when complete (`zoo.saving.write_atomically`)."""
-        save_atomically(super().save, filepath, overwrite, **kwargs)
-
     def export(self, filepath):
         """Writes a SavedModel that serves raw documents.
 
