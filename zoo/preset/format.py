@@ -92,15 +92,23 @@ def save_to_preset(model, path, card=None, weights_dtype="float32", metadata=Non
     write_atomically(path, write)
 
 
+def _vocabularies(task):
+    """(task config key, its config, vocabulary field) for every vocabulary the task holds."""
+    for key, entry in task["config"].items():
+        config = entry.get("config", {}) if isinstance(entry, dict) else {}
+        for field in VOCABULARY_FIELDS:
+            if field in config:
+                yield key, config, field
+
+
 def _write(model, directory, card, weights_dtype, metadata):
     task = keras.saving.serialize_keras_object(model)
-    for key, entry in task["config"].items():
-        for field, (file_name, to_bytes, _) in VOCABULARY_FIELDS.items():
-            if isinstance(entry, dict) and field in entry.get("config", {}):
-                asset = pathlib.Path("assets", key, file_name)
-                (directory / asset).parent.mkdir(parents=True, exist_ok=True)
-                (directory / asset).write_bytes(to_bytes(entry["config"][field]))
-                entry["config"][field] = asset.as_posix()
+    for key, config, field in _vocabularies(task):
+        file_name, to_bytes, _ = VOCABULARY_FIELDS[field]
+        asset = pathlib.Path("assets", key, file_name)
+        (directory / asset).parent.mkdir(parents=True, exist_ok=True)
+        (directory / asset).write_bytes(to_bytes(config[field]))
+        config[field] = asset.as_posix()
     task["compile_config"] = model.get_compile_config()
     _write_json(directory / TASK_CONFIG, task)
     _write_json(directory / BACKBONE_CONFIG, keras.saving.serialize_keras_object(model.backbone))
@@ -179,11 +187,9 @@ def from_preset(preset, dtype="auto"):
         )
     task = json.loads((directory / TASK_CONFIG).read_text(encoding="utf-8"))
     compile_config = task.pop("compile_config", None)
-    for entry in task["config"].values():
-        for field, (_, _, from_bytes) in VOCABULARY_FIELDS.items():
-            if isinstance(entry, dict) and field in entry.get("config", {}):
-                data = (directory / entry["config"][field]).read_bytes()
-                entry["config"][field] = from_bytes(data)
+    for _, config, field in _vocabularies(task):
+        from_bytes = VOCABULARY_FIELDS[field][2]
+        config[field] = from_bytes((directory / config[field]).read_bytes())
     task["config"]["backbone"]["config"]["dtype"] = dtype_policy(dtype)
     model = keras.saving.deserialize_keras_object(task)
     model.backbone.load_weights(directory / WEIGHTS)
