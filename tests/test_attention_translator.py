@@ -13,13 +13,13 @@ from tests.test_case import (
     MEMORY_SOURCES,
     MEMORY_TARGETS,
     check_steps_read_the_keys_projected_once,
-    serve_in_fresh_process,
     step_by_step_logits,
     teacher_forced_batch,
     tiny_translator,
     with_moved_weights,
     without_keys,
 )
+from zoo.export import serve_in_fresh_process
 from zoo.models.recurrent_translator import ATTENTIONS
 
 SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]

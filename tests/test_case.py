@@ -1,11 +1,5 @@
 """Shared test helpers: a small corpus, tiny translators, and a client for exports."""
 
-import base64
-import json
-import subprocess
-import sys
-import textwrap
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -114,45 +108,3 @@ def check_steps_read_the_keys_projected_once(backbone, x):
 def without_keys(cache):
     """A recurrent decoding cache without its "encoder_keys": each step projects them."""
     return {name: value for name, value in cache.items() if name != "encoder_keys"}
-
-
-_EXPORT_CLIENT = textwrap.dedent(
-    """
-    import base64, json, sys
-    import tensorflow as tf
-    import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
-
-    served = tf.saved_model.load(sys.argv[1]).signatures[sys.argv[2]]
-    inputs = json.loads(sys.argv[3])
-    if isinstance(inputs, dict):
-        inputs = [base64.b64decode(item) for item in inputs["base64"]]
-    result = served(inputs=tf.constant(inputs))
-    assert "zoo" not in sys.modules and "keras_hub" not in sys.modules
-    def as_json(value):
-        if isinstance(value, list):
-            return [as_json(item) for item in value]
-        return value.decode() if isinstance(value, bytes) else value
-    print(json.dumps({
-        name: {"value": as_json(value.numpy().tolist()), "dtype": value.dtype.name}
-        for name, value in result.items()
-    }))
-    """
-)
-
-
-def serve_in_fresh_process(export_dir, texts, signature="serving_default"):
-    """Calls an exported signature in a process that imports only tensorflow and
-    tensorflow_text; returns {output name: (nested lists of values, dtype name)}.
-
-    `texts` is a list of str, or of bytes (e.g. encoded images), sent as base64."""
-    if texts and isinstance(texts[0], bytes):
-        texts = {"base64": [base64.b64encode(item).decode("ascii") for item in texts]}
-    completed = subprocess.run(
-        [sys.executable, "-c", _EXPORT_CLIENT, str(export_dir), signature, json.dumps(texts)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    served = json.loads(completed.stdout.strip().splitlines()[-1])
-    return {name: (output["value"], output["dtype"]) for name, output in served.items()}

@@ -9,8 +9,8 @@ import tensorflow as tf
 
 import zoo
 from tests import learning
-from tests.test_case import serve_in_fresh_process
 from zoo.datasets.keyword_documents import KEYWORD_CLASSES, NO_KEYWORD, keyword_documents
+from zoo.export import serve_in_fresh_process
 from zoo.layers.attention_pooling import AttentionPooling
 from zoo.models.hierarchical_attention import hierarchical_attention_classifier
 from zoo.tasks.text_classifier import TextClassifier

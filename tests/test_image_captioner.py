@@ -13,10 +13,10 @@ import zoo
 from tests import learning
 from tests.test_case import (
     check_steps_read_the_keys_projected_once,
-    serve_in_fresh_process,
     step_by_step_logits,
     with_moved_weights,
 )
+from zoo.export import serve_in_fresh_process
 from zoo.layers import DoublyStochasticRegularization
 
 IMAGE_SIZE = 32

@@ -15,11 +15,11 @@ from tests.test_case import (
     MEMORY_OUTPUTS,
     MEMORY_SOURCES,
     MEMORY_TARGETS,
-    serve_in_fresh_process,
     teacher_forced_batch,
     tiny_translator,
 )
 from zoo.datasets.keyword_documents import keyword_documents
+from zoo.export import serve_in_fresh_process
 from zoo.layers import (
     DoublyStochasticRegularization,
     LuongLocalAttention,

@@ -10,9 +10,9 @@ from tests.test_case import (
     MEMORY_OUTPUTS,
     MEMORY_SOURCES,
     MEMORY_TARGETS,
-    serve_in_fresh_process,
     tiny_translator,
 )
+from zoo.export import serve_in_fresh_process
 
 BEAM = zoo.decoding.BeamSampler(num_beams=4)
 

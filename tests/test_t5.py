@@ -22,11 +22,11 @@ from tests.test_case import (
     MEMORY_SOURCES,
     MEMORY_TARGETS,
     normalized,
-    serve_in_fresh_process,
     step_by_step_logits,
     teacher_forced_batch,
     with_moved_weights,
 )
+from zoo.export import serve_in_fresh_process
 from zoo.layers import RelativePositionBias, T5Attention
 from zoo.models import T5Backbone, t5
 

@@ -14,7 +14,8 @@ import sentencepiece
 import tensorflow as tf
 
 import zoo
-from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS, serve_in_fresh_process
+from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS
+from zoo.export import serve_in_fresh_process
 from zoo.models import T5Backbone
 from zoo.models.t5_preset import _copy_weights
 from zoo.text import SentencePieceVectorizer

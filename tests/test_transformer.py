@@ -21,10 +21,10 @@ from tests.test_case import (
     MEMORY_OUTPUTS,
     MEMORY_SOURCES,
     MEMORY_TARGETS,
-    serve_in_fresh_process,
     teacher_forced_batch,
     with_moved_weights,
 )
+from zoo.export import serve_in_fresh_process
 
 SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
 TINY = {

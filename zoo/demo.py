@@ -14,27 +14,15 @@ main job" in bench/README.md.
 """
 
 import argparse
-import json
 import pathlib
 import random
-import subprocess
-import sys
 import time
 
 import zoo
+from zoo.export import serve_in_fresh_process
 
 EXPORT_ROOT = pathlib.Path("saved_models")
 QUERIES = ["I love you.", "Where is the station?", "The cat sleeps on the chair."]
-
-# What a serving client runs: TensorFlow and tensorflow-text only.
-SERVE = """
-import json, sys
-import tensorflow as tf
-import tensorflow_text  # registers the tokenizer ops
-translate = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
-outputs = translate(inputs=tf.constant(json.loads(sys.argv[2])))["outputs"].numpy()
-print(json.dumps([output.decode() for output in outputs]))
-"""
 
 
 def main():
@@ -81,13 +69,8 @@ def main():
     export_path = EXPORT_ROOT / f"{pathlib.Path(args.preset).name}" / "1"
     print(f"\n3. The preset exported to {export_path}, served by a fresh process:")
     preset.export(export_path)
-    served = subprocess.run(
-        [sys.executable, "-c", SERVE, str(export_path), json.dumps(QUERIES)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    for query, answer in zip(QUERIES, json.loads(served.stdout), strict=True):
+    answers, _ = serve_in_fresh_process(export_path, QUERIES)["outputs"]
+    for query, answer in zip(QUERIES, answers, strict=True):
         print(f"  {query!r} -> {answer!r}")
     print(f"Done in {(time.monotonic() - started) / 60:.1f} minutes.")
 
