@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 
 import zoo
-from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS, teacher_forced_batch
+from tests.test_case import (
+    MEMORY_SOURCES,
+    MEMORY_TARGETS,
+    teacher_forced_batch,
+    with_moved_weights,
+)
+from zoo.datasets.keyword_documents import keyword_documents
 from zoo.preset import format as preset_format
 
 SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
@@ -60,6 +66,40 @@ def test_round_trip_equals_the_saved_model(models, family, tmp_path, no_network)
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
     shared = loaded.source_vectorizer is loaded.target_vectorizer
     assert shared == (model.source_vectorizer is model.target_vectorizer)
+
+
+IMAGES, CAPTIONS = zoo.datasets.shapes_captions(4, seed=0, image_size=32)
+DOCUMENTS, LABELS = keyword_documents(8, seed=0)
+# The other task kinds, each with what it predicts from and how its outputs are scored.
+OTHER_TASKS = {
+    "captioner": (
+        lambda: zoo.image_captioner(
+            IMAGES, CAPTIONS, image_size=32, encoder_filters=(8, 16), embedding_dim=8, units=16
+        ),
+        IMAGES,
+        {"return_scores": True},
+    ),
+    "classifier": (
+        lambda: zoo.hierarchical_attention_classifier(
+            DOCUMENTS, LABELS, embedding_dim=8, units=8, max_sentences=4, max_words=8
+        ),
+        DOCUMENTS,
+        {"return_probabilities": True},
+    ),
+}
+
+
+@pytest.mark.parametrize("task", sorted(OTHER_TASKS))
+def test_other_task_kinds_round_trip(task, tmp_path):
+    build, inputs, scored = OTHER_TASKS[task]
+    model = with_moved_weights(build())
+    model.save_to_preset(tmp_path / "preset")
+    loaded = zoo.from_preset(tmp_path / "preset", dtype=None)
+    assert type(loaded) is type(model)
+    outputs, scores = model.predict(inputs, **scored)
+    loaded_outputs, loaded_scores = loaded.predict(inputs, **scored)
+    assert loaded_outputs == outputs
+    np.testing.assert_array_equal(loaded_scores, scores)
 
 
 def test_float16_weights_load_within_half_precision(models, tmp_path):

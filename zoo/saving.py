@@ -58,13 +58,3 @@ def save_atomically(save, filepath, overwrite=True, **kwargs):
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{os.fspath(filepath)!r} exists and `overwrite` is False.")
     write_atomically(filepath, lambda temporary: save(temporary, overwrite=True, **kwargs))
-
-
-class AtomicSave:
-    """Mixin for a `keras.Model` task: `save` writes whole or not at all."""
-
-    def save(self, filepath, overwrite=True, **kwargs):
-        """`keras.Model.save`, written to a temporary file beside `filepath` and renamed when
-        complete (`write_atomically`); `overwrite=False` on an existing file raises
-        FileExistsError."""
-        save_atomically(super().save, filepath, overwrite, **kwargs)

@@ -7,8 +7,9 @@ import tensorflow as tf
 
 from zoo import checks
 from zoo.metrics import caption_bleu
+from zoo.tasks.attention_maps import written_tokens
 from zoo.tasks.inputs import as_caption_lists
-from zoo.tasks.seq2seq import Seq2Seq, written_tokens
+from zoo.tasks.seq2seq import Seq2Seq
 from zoo.training.batching import reshuffled
 from zoo.vision.images import as_image_batch
 
@@ -61,6 +62,7 @@ class ImageCaptioner(Seq2Seq):
     # Traced once per input kind: uint8 pixels in `predict`, tf.string [None] for export.
     generator_input_signature = None
     attention_signature = "caption_with_attention"
+    components = ("backbone", "image_preprocessor", "target_vectorizer")
 
     def __init__(self, backbone, image_preprocessor, target_vectorizer, **kwargs):
         super().__init__(backbone, None, target_vectorizer, **kwargs)
@@ -169,22 +171,6 @@ class ImageCaptioner(Seq2Seq):
             images, references, x_name, y_name, note="one entry of captions per image"
         )
         return references
-
-    # === Serialization ===
-    def get_config(self):
-        return {
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "image_preprocessor": keras.saving.serialize_keras_object(self.image_preprocessor),
-            "target_vectorizer": keras.saving.serialize_keras_object(self.target_vectorizer),
-            "name": self.name,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("backbone", "image_preprocessor", "target_vectorizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 def _gather_grid(grids, image_index, caption):

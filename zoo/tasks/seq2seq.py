@@ -9,10 +9,11 @@ import tensorflow as tf
 from zoo import checks, decoding
 from zoo.losses import LabelSmoothedCrossentropy
 from zoo.metrics import corpus_bleu
-from zoo.saving import AtomicSave
+from zoo.tasks.attention_maps import attention_maps, decode_strings
 from zoo.tasks.inputs import as_text_list, as_text_pairs, check_text_pair_dataset
-from zoo.text.span_corruption import sentinel_ids, span_corruption
-from zoo.training.batching import DEFAULT_BUCKET_WIDTH, LengthBuckets, reshuffled
+from zoo.tasks.pretraining import span_corruption_batches
+from zoo.tasks.task import Task, evaluates_raw_inputs, requested
+from zoo.training.batching import DEFAULT_BUCKET_WIDTH, LengthBuckets, check_batching, reshuffled
 
 # Source lengths are padded up to a multiple of this before the compiled decoding loop,
 # so XLA compiles once per bucket rather than once per distinct length.
@@ -20,7 +21,7 @@ SOURCE_LENGTH_BUCKET = 8
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Seq2Seq(AtomicSave, keras.Model):
+class Seq2Seq(Task):
     """A sequence-to-sequence model that takes and returns raw text.
 
     It owns a backbone (the family's teacher-forced functional graph, with `encode` and
@@ -35,7 +36,8 @@ class Seq2Seq(AtomicSave, keras.Model):
             `has_attention`.
         source_vectorizer: a `zoo.text.TextVectorizer` (or another `zoo.text.Vectorizer`,
             such as `zoo.text.SentencePieceVectorizer`) for the source texts.
-        target_vectorizer: the same for the target texts.
+        target_vectorizer: the same for the target texts; None shares the source's (one
+            vocabulary for both sides).
 
     Example:
     >>> model = zoo.lstm_translator(sources, targets, units=256)
@@ -50,16 +52,13 @@ class Seq2Seq(AtomicSave, keras.Model):
     generator_input_signature = [tf.TensorSpec([None], tf.string)]
     # The export's signature that also returns the attention weights.
     attention_signature = "translate_with_attention"
+    components = ("backbone", "source_vectorizer", "target_vectorizer")
 
-    def __init__(self, backbone, source_vectorizer, target_vectorizer, **kwargs):
-        inputs = backbone.input
-        outputs = backbone(inputs)
-        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        self.backbone = backbone
-        # As keras-hub's Task: `compile` then scales the loss under mixed_float16.
-        self.dtype_policy = backbone.dtype_policy
+    def __init__(self, backbone, source_vectorizer, target_vectorizer=None, **kwargs):
+        super().__init__(backbone, **kwargs)
         self.source_vectorizer = source_vectorizer
-        self.target_vectorizer = target_vectorizer
+        shared = target_vectorizer is None
+        self.target_vectorizer = source_vectorizer if shared else target_vectorizer
         self.sampler = decoding.GreedySampler()
         self._text_generators = {}
 
@@ -87,8 +86,6 @@ class Seq2Seq(AtomicSave, keras.Model):
             label_smoothing: float in [0, 1), the "auto" loss's label smoothing.
             **kwargs: passed to `keras.Model.compile`.
         """
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)
         if loss == "auto" and label_smoothing:
             loss = LabelSmoothedCrossentropy(label_smoothing)
         elif loss == "auto":
@@ -105,11 +102,6 @@ class Seq2Seq(AtomicSave, keras.Model):
         if config is not None:
             config["sampler"] = decoding.serialize(self.sampler)
         return config
-
-    def compile_from_config(self, config):
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     def tokenize_pairs(self, sources, target_texts):
         """A batch of sources and tf.string [batch] targets -> what the training data stores:
@@ -177,7 +169,7 @@ class Seq2Seq(AtomicSave, keras.Model):
             validation_data = self._pair_dataset(
                 *_split_validation(validation_data), self._length_buckets(**batching)
             )
-        return self._fit_batches(dataset, validation_data=validation_data, **kwargs)
+        return self.fit_batches(dataset, validation_data=validation_data, **kwargs)
 
     def training_dataset(
         self,
@@ -200,16 +192,6 @@ class Seq2Seq(AtomicSave, keras.Model):
         """
         buckets = self._length_buckets(batch_size, batch_tokens, length_bucket_width)
         return self._pair_dataset(x, y, "x", "y", buckets, shuffle)
-
-    def _fit_batches(self, dataset, **kwargs):
-        """`keras.Model.fit` on a dataset of teacher-forcing batches."""
-        steps = int(dataset.cardinality())
-        if steps > 0 and "steps_per_epoch" not in kwargs:
-            # One iterator for every epoch: Keras makes a new one per epoch otherwise, which
-            # costs about 0.2 s an epoch before any training.
-            dataset, kwargs["steps_per_epoch"] = dataset.repeat(), steps
-        # `dataset` is already shuffled; Keras cannot shuffle a tf.data.Dataset itself.
-        return super().fit(dataset, shuffle=False, **kwargs)
 
     def pretrain(
         self,
@@ -257,7 +239,7 @@ class Seq2Seq(AtomicSave, keras.Model):
             noise_density=noise_density,
             mean_noise_span_length=mean_noise_span_length,
         )
-        return self._fit_batches(dataset, **kwargs)
+        return self.fit_batches(dataset, **kwargs)
 
     def pretraining_dataset(
         self,
@@ -276,70 +258,21 @@ class Seq2Seq(AtomicSave, keras.Model):
             A `tf.data.Dataset` of `(x, y, sample_weight)` batches, like `preprocess`'s, that
             draws new examples every time it is iterated.
         """
-        sentinels = self._sentinel_ids()
-        texts, _ = as_text_list(texts, "texts")
-        # One length bucket: every example is as long as the encoder reads.
-        sequence_length = self.source_vectorizer.sequence_length
-        buckets = LengthBuckets(
-            sequence_length, *_check_batching(batch_size, batch_tokens), width=None
+        return span_corruption_batches(
+            self,
+            texts,
+            batch_size=batch_size,
+            batch_tokens=batch_tokens,
+            noise_density=noise_density,
+            mean_noise_span_length=mean_noise_span_length,
         )
-        buckets.check_fits(sequence_length)
-        (batch_size,) = buckets.batch_sizes
-        if not isinstance(noise_density, (int, float)) or not 0 < noise_density < 1:
-            raise ValueError(f"`noise_density` must be a number in (0, 1), got {noise_density!r}.")
-        if not isinstance(mean_noise_span_length, (int, float)) or mean_noise_span_length < 1:
-            raise ValueError(
-                "`mean_noise_span_length` must be a number of at least 1, "
-                f"got {mean_noise_span_length!r}."
-            )
-
-        def corrupt(example_token_ids):
-            return span_corruption(
-                example_token_ids, sentinels, noise_density, mean_noise_span_length
-            )
-
-        # Examples as long as the encoder reads (with its end token), as T5 packs its
-        # pre-training text: T5's noise mask always ends a sequence with a dropped span, so
-        # on single short sentences it would mostly drop their final punctuation.
-        example_length = self.source_vectorizer.sequence_length - 1
-        token_ids = self.source_vectorizer.tokenize(tf.constant(texts))
-        # Shuffling changes the examples, never their number: telling tf.data (which cannot
-        # count through `unbatch`) lets Keras show the steps and not warn that data ran out.
-        examples = -(-int(tf.size(token_ids.flat_values)) // example_length)
-        return (
-            tf.data.Dataset.from_tensor_slices(token_ids)
-            .shuffle(len(texts), reshuffle_each_iteration=True)
-            .unbatch()
-            .batch(example_length)
-            .map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
-            .ragged_batch(batch_size)
-            .map(self.teacher_forcing)
-            .apply(tf.data.experimental.assert_cardinality(-(-examples // batch_size)))
-            .prefetch(tf.data.AUTOTUNE)
-        )
-
-    def _sentinel_ids(self):
-        if self.source_vectorizer is not self.target_vectorizer:
-            raise ValueError(
-                "`pretrain` needs one vocabulary for both sides (the sentinels of the input "
-                "are written in the target), but this model has a source and a target "
-                "vectorizer. Build it with one, e.g. with `zoo.t5`."
-            )
-        try:
-            return sentinel_ids(self.source_vectorizer.vocabulary)
-        except ValueError:
-            raise ValueError(
-                "`pretrain` needs sentinel tokens in the vocabulary: build the model with "
-                "`zoo.t5(..., sentinels=100)` or a vectorizer over "
-                "`zoo.text.add_sentinels(vocabulary)`."
-            ) from None
 
     def _length_buckets(self, batch_size, batch_tokens, length_bucket_width=DEFAULT_BUCKET_WIDTH):
         if length_bucket_width is not None:
             checks.positive_int(length_bucket_width, "length_bucket_width")
         return LengthBuckets(
             self.max_training_length,
-            *_check_batching(batch_size, batch_tokens),
+            *check_batching(batch_size, batch_tokens),
             width=length_bucket_width,
         )
 
@@ -441,7 +374,7 @@ class Seq2Seq(AtomicSave, keras.Model):
     def attention_maps(self, result):
         """Per input, the attention that `predict(..., return_attention=True)` returns, from
         a batch of the attention generator's NumPy outputs."""
-        return _attention_maps(result, self.source_vectorizer, self.target_vectorizer)
+        return attention_maps(result, self.source_vectorizer, self.target_vectorizer)
 
     def generation_metrics(self, outputs, references):
         """Metrics of decoded outputs against their references, for `evaluate`."""
@@ -599,21 +532,13 @@ class Seq2Seq(AtomicSave, keras.Model):
         if kwargs:
             raise TypeError(f"Unexpected arguments to `predict`: {sorted(kwargs)}.")
         sources, is_single = self.check_sources(x, "x")
-        checks.positive_int(batch_size, "batch_size")
         if return_attention:
             self._check_has_attention()
         generate_text = self._cached_text_generator(sampler, max_length, return_attention)
         outputs, scores, attention = [], [], []
-        count = int(tf.shape(sources)[0])
-        for begin in range(0, count, batch_size):
-            batch = sources[begin : begin + batch_size]
-            size = int(tf.shape(batch)[0])
-            if count > batch_size:
-                # A short last batch is padded to full size (with copies of its first
-                # source, which lengthen nothing): XLA compiles per batch shape.
-                batch = tf.concat([batch, tf.repeat(batch[:1], batch_size - size, axis=0)], 0)
-            result = {name: value.numpy()[:size] for name, value in generate_text(batch).items()}
-            outputs.extend(_decode_strings(result["outputs"]))
+        # Full batches only (copies of a source lengthen nothing): XLA compiles per shape.
+        for result in self.batches_through(generate_text, sources, batch_size, True):
+            outputs.extend(decode_strings(result["outputs"]))
             scores.append(result["scores"])
             if return_attention:
                 attention.extend(self.attention_maps(result))
@@ -621,10 +546,12 @@ class Seq2Seq(AtomicSave, keras.Model):
         if is_single:
             outputs, scores = outputs[0], scores[0]
             attention = attention[0] if attention else attention
-        extras = [scores] * return_scores + [attention] * return_attention
-        return (outputs, *extras) if extras else outputs
+        return requested(
+            outputs, scores=(return_scores, scores), attention=(return_attention, attention)
+        )
 
     # === Evaluation ===
+    @evaluates_raw_inputs
     def evaluate(self, x=None, y=None, *, batch_size=64, sampler=None, **kwargs):
         """Scores the model on parallel texts.
 
@@ -638,13 +565,10 @@ class Seq2Seq(AtomicSave, keras.Model):
             dict with "loss" and "token_accuracy" (teacher-forced, over real tokens) and
             "bleu" (sacrebleu corpus BLEU of the decoded, detokenized translations).
         """
-        if kwargs.pop("_use_cached_eval_dataset", False):
-            # Keras' own validation pass inside `fit`: the dataset is already prepared.
-            return super().evaluate(x, y, _use_cached_eval_dataset=True, **kwargs)
         sources, targets = self._evaluation_pairs(x, y)
-        dataset = self.training_dataset(sources, targets, batch_size=batch_size)
-        kwargs.pop("return_dict", None)
-        metrics = super().evaluate(dataset, return_dict=True, **kwargs)
+        metrics = self.evaluate_batches(
+            self.training_dataset(sources, targets, batch_size=batch_size), **kwargs
+        )
         translations = self.predict(sources, sampler=sampler, batch_size=batch_size)
         metrics.update(self.generation_metrics(translations, targets))
         return metrics
@@ -669,48 +593,12 @@ class Seq2Seq(AtomicSave, keras.Model):
 
         export_text_model(self, filepath, sampler=sampler, max_length=max_length)
 
-    def save_to_preset(self, path, card=None, weights_dtype="float32", metadata=None):
-        """Writes a preset directory that `zoo.from_preset(path)` loads; see
-        `zoo.preset.save_to_preset`."""
-        from zoo.preset import save_to_preset
-
-        save_to_preset(self, path, card=card, weights_dtype=weights_dtype, metadata=metadata)
-
     def get_config(self):
-        return {
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "source_vectorizer": keras.saving.serialize_keras_object(self.source_vectorizer),
+        config = super().get_config()
+        if self.target_vectorizer is self.source_vectorizer:
             # None: one vectorizer serves both sides (a shared vocabulary), and stays one.
-            "target_vectorizer": None
-            if self.target_vectorizer is self.source_vectorizer
-            else keras.saving.serialize_keras_object(self.target_vectorizer),
-            "name": self.name,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("backbone", "source_vectorizer", "target_vectorizer"):
-            if config[key] is not None:
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        if config["target_vectorizer"] is None:
-            config["target_vectorizer"] = config["source_vectorizer"]
-        return cls(**config)
-
-
-def _check_batching(batch_size, batch_tokens):
-    """Checks `fit`'s batch sizing; returns `(batch_size, batch_tokens)`, one of them None."""
-    if batch_size is not None and batch_tokens is not None:
-        raise ValueError(
-            f"Pass `batch_size` or `batch_tokens`, not both: got batch_size={batch_size!r} "
-            f"and batch_tokens={batch_tokens!r}."
-        )
-    if batch_tokens is not None:
-        checks.positive_int(batch_tokens, "batch_tokens")
-        return None, batch_tokens
-    batch_size = 64 if batch_size is None else batch_size
-    checks.positive_int(batch_size, "batch_size")
-    return batch_size, None
+            config["target_vectorizer"] = None
+        return config
 
 
 def _split_validation(validation_data):
@@ -728,42 +616,3 @@ def _pad_length_to_multiple(token_ids, padding_mask, multiple):
     length = tf.shape(token_ids)[1]
     padding = [[0, 0], [0, -length % multiple]]
     return tf.pad(token_ids, padding), tf.pad(padding_mask, padding)
-
-
-def _attention_maps(result, source_vectorizer, target_vectorizer):
-    """Per input: the real source tokens, the generated tokens and the weights between them."""
-    source_pad = source_vectorizer.pad_token
-    target_pad, target_end = target_vectorizer.pad_token, target_vectorizer.end_token
-    maps = []
-    for weights, source, translation in zip(
-        result["attention"], result["source_tokens"], result["output_tokens"], strict=True
-    ):
-        source = _decode_strings(source)
-        source = source[: _count_until(source, source_pad, include=False)]
-        translation = written_tokens(translation, target_end, target_pad)
-        maps.append(
-            {
-                "source": source,
-                "translation": translation,
-                "weights": weights[: len(translation), : len(source)],
-            }
-        )
-    return maps
-
-
-def written_tokens(output_tokens, end_token, pad_token):
-    """The generated tokens (array of bytes) as str, up to and including the end token."""
-    tokens = _decode_strings(output_tokens)
-    tokens = tokens[: _count_until(tokens, end_token, include=True)]
-    return tokens[: _count_until(tokens, pad_token, include=False)]
-
-
-def _count_until(tokens, stop, include):
-    """How many tokens come before `stop` (and including it when `include`)."""
-    return tokens.index(stop) + include if stop in tokens else len(tokens)
-
-
-def _decode_strings(array):
-    if array.ndim == 1:
-        return [text.decode("utf-8") for text in array]
-    return [_decode_strings(row) for row in array]

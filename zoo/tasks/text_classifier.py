@@ -5,8 +5,8 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import checks
-from zoo.saving import AtomicSave
 from zoo.tasks.inputs import as_label_list, as_text_list, preview
+from zoo.tasks.task import Task, evaluates_raw_inputs, requested
 from zoo.text.segmentation import split_sentences
 
 
@@ -19,7 +19,7 @@ def class_names_from_labels(labels, name="labels"):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class TextClassifier(AtomicSave, keras.Model):
+class TextClassifier(Task):
     """A document classifier that takes raw text and returns labels.
 
     It owns a backbone (a functional graph from `word_token_ids` and `word_padding_mask`,
@@ -51,23 +51,21 @@ class TextClassifier(AtomicSave, keras.Model):
     >>> model.export("saved_models/topics/1")
     """
 
+    components = ("backbone", "vectorizer")
+
     def __init__(self, backbone, vectorizer, class_names, max_sentences=16, max_words=48, **kwargs):
         class_names = as_label_list(class_names, "class_names")
         if len(set(class_names)) != len(class_names):
             raise ValueError(f"`class_names` holds duplicates: {class_names}.")
         checks.positive_int(max_sentences, "max_sentences")
         checks.positive_int(max_words, "max_words")
-        inputs = backbone.input
-        outputs = backbone(inputs)
-        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        if outputs.shape[-1] != len(class_names):
+        num_logits = backbone.output.shape[-1]
+        if num_logits != len(class_names):
             raise ValueError(
                 f"`class_names` has {len(class_names)} classes but the backbone returns "
-                f"{outputs.shape[-1]} logits."
+                f"{num_logits} logits."
             )
-        self.backbone = backbone
-        # As keras-hub's Task: under "mixed_float16", `compile` then scales the loss.
-        self.dtype_policy = backbone.dtype_policy
+        super().__init__(backbone, **kwargs)
         self.vectorizer = vectorizer
         # A tuple: Keras would wrap a list attribute in a tracked list.
         self.class_names = tuple(class_names)
@@ -122,18 +120,11 @@ class TextClassifier(AtomicSave, keras.Model):
             metrics: "auto" (accuracy) or a list of metrics.
             **kwargs: passed to `keras.Model.compile`.
         """
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)
         if loss == "auto":
             loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         if metrics == "auto":
             metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
-
-    def compile_from_config(self, config):
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     def fit(self, x=None, y=None, *, batch_size=32, validation_data=None, shuffle=True, **kwargs):
         """Trains on labelled documents.
@@ -159,8 +150,7 @@ class TextClassifier(AtomicSave, keras.Model):
             validation_data = self._dataset(
                 *validation_data, "validation_data[0]", "validation_data[1]", batch_size
             )
-        # `dataset` is already shuffled; Keras cannot shuffle a tf.data.Dataset itself.
-        return super().fit(dataset, validation_data=validation_data, shuffle=False, **kwargs)
+        return self.fit_batches(dataset, validation_data=validation_data, **kwargs)
 
     def _dataset(self, x, y, x_name="x", y_name="y", batch_size=32, shuffle=False):
         documents, _ = as_text_list(x, x_name)
@@ -250,27 +240,22 @@ class TextClassifier(AtomicSave, keras.Model):
         if kwargs:
             raise TypeError(f"Unexpected arguments to `predict`: {sorted(kwargs)}.")
         documents, is_single = as_text_list(x, "x")
-        checks.positive_int(batch_size, "batch_size")
+        function = self._attention_function() if return_attention else self.classify_function()
         probabilities, attention = [], []
-        for begin in range(0, len(documents), batch_size):
-            batch = tf.constant(documents[begin : begin + batch_size])
-            if return_attention:
-                outputs = {k: v.numpy() for k, v in self._attention_function()(batch).items()}
-                attention.extend(self._attention_dicts(outputs))
-            else:
-                outputs = {k: v.numpy() for k, v in self.classify_function()(batch).items()}
+        for outputs in self.batches_through(function, tf.constant(documents), batch_size):
             probabilities.append(outputs["probabilities"])
+            if return_attention:
+                attention.extend(self._attention_dicts(outputs))
         probabilities = np.concatenate(probabilities)
         labels = [self.class_names[i] for i in probabilities.argmax(axis=-1)]
         if is_single:
             labels, probabilities = labels[0], probabilities[0]
             attention = attention[0] if return_attention else attention
-        results = (labels,)
-        if return_probabilities:
-            results += (probabilities,)
-        if return_attention:
-            results += (attention,)
-        return results if len(results) > 1 else labels
+        return requested(
+            labels,
+            probabilities=(return_probabilities, probabilities),
+            attention=(return_attention, attention),
+        )
 
     def _attention_dicts(self, outputs):
         dicts = []
@@ -292,6 +277,7 @@ class TextClassifier(AtomicSave, keras.Model):
         return dicts
 
     # === Evaluation ===
+    @evaluates_raw_inputs
     def evaluate(self, x=None, y=None, *, batch_size=32, **kwargs):
         """Scores the model on labelled documents.
 
@@ -303,12 +289,7 @@ class TextClassifier(AtomicSave, keras.Model):
         Returns:
             dict with "loss" (mean cross-entropy) and "accuracy".
         """
-        if kwargs.pop("_use_cached_eval_dataset", False):
-            # Keras' own validation pass inside `fit`: the dataset is already prepared.
-            return super().evaluate(x, y, _use_cached_eval_dataset=True, **kwargs)
-        dataset = self._dataset(x, y, batch_size=batch_size)
-        kwargs.pop("return_dict", None)
-        return super().evaluate(dataset, return_dict=True, **kwargs)
+        return self.evaluate_batches(self._dataset(x, y, batch_size=batch_size), **kwargs)
 
     # === Export and serialization ===
     def export(self, filepath):
@@ -327,17 +308,8 @@ class TextClassifier(AtomicSave, keras.Model):
 
     def get_config(self):
         return {
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "vectorizer": keras.saving.serialize_keras_object(self.vectorizer),
+            **super().get_config(),
             "class_names": list(self.class_names),
             "max_sentences": self.max_sentences,
             "max_words": self.max_words,
-            "name": self.name,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("backbone", "vectorizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)

@@ -10,9 +10,27 @@ holds either `batch_size` examples or as many as fit in `batch_tokens` padded to
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
+
 # Examples whose padded lengths fall in the same window of this many tokens share batches,
 # so padding adds at most this many tokens minus one to any sequence.
 DEFAULT_BUCKET_WIDTH = 4
+
+
+def check_batching(batch_size, batch_tokens):
+    """Checks a batch sizing in examples or in tokens; returns `(batch_size, batch_tokens)`,
+    one of them None: `batch_size` 64 when neither is given."""
+    if batch_size is not None and batch_tokens is not None:
+        raise ValueError(
+            f"Pass `batch_size` or `batch_tokens`, not both: got batch_size={batch_size!r} "
+            f"and batch_tokens={batch_tokens!r}."
+        )
+    if batch_tokens is not None:
+        checks.positive_int(batch_tokens, "batch_tokens")
+        return None, batch_tokens
+    batch_size = 64 if batch_size is None else batch_size
+    checks.positive_int(batch_size, "batch_size")
+    return batch_size, None
 
 
 def reshuffled(dataset):
