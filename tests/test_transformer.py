@@ -41,7 +41,7 @@ OPTIONS = {
     "norm-first": {"norm_first": True},
     "learned-positions": {"positions": "learned"},
     "shared-vocabulary": {"shared_vocabulary": True},
-    "untied-output": {"tied_embeddings": False},
+    "untied-output": {"tie_embeddings": False},
     "three-encoder-one-decoder-layer": {"num_encoder_layers": 3, "num_decoder_layers": 1},
     "two-heads-wide-ffn": {"num_heads": 2, "intermediate_dim": 128, "hidden_dim": 48},
 }
@@ -97,6 +97,14 @@ def test_options_shape_the_graph():
     assert random_model("norm-first").backbone.decoder_norm.name == "decoder_final_norm"
     wide = random_model("two-heads-wide-ffn").backbone.decoder_layers[0]
     assert (wide.num_heads, wide.head_dim, wide.intermediate_dense.units) == (2, 24, 128)
+
+
+def test_the_former_name_tied_embeddings_still_unties_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="`tied_embeddings` is renamed `tie_embeddings`"):
+        model = tiny_transformer(tied_embeddings=False)
+    assert model.backbone.tie_embeddings is False
+    with pytest.raises(TypeError, match=re.escape("Unexpected arguments: ['tie_embedding']")):
+        tiny_transformer(tie_embedding=False)
 
 
 def test_learned_positions_bound_the_decoded_length():

@@ -11,6 +11,7 @@ ValueError: `units` must be a positive int, got 0.
 """
 
 import numbers
+import warnings
 
 
 def positive_int(value, name, allow_none=False):
@@ -24,6 +25,27 @@ def positive_int(value, name, allow_none=False):
     if not _is_number(value, numbers.Integral) or value < 1:
         kind = "a positive int or None" if allow_none else "a positive int"
         raise ValueError(f"`{name}` must be {kind}, got {value!r}.")
+
+
+def renamed_argument(kwargs, old, new, value, default):
+    """`value`, or the value given under the argument's old name `old` (popped from
+    `kwargs`, with a DeprecationWarning); raises TypeError for any other leftover argument.
+
+    Args:
+        kwargs: dict, the call's remaining keyword arguments.
+        old: str, the argument's former name.
+        new: str, its name now.
+        value: what the call passed as `new`.
+        default: `new`'s default, which `value` holds when only `old` was passed.
+    """
+    if old in kwargs:
+        warnings.warn(f"`{old}` is renamed `{new}`.", DeprecationWarning, stacklevel=3)
+        if value != default:
+            raise TypeError(f"Pass `{new}` or `{old}`, not both.")
+        value = kwargs.pop(old)
+    if kwargs:
+        raise TypeError(f"Unexpected arguments: {sorted(kwargs)}.")
+    return value
 
 
 def positive_number(value, name):

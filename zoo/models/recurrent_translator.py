@@ -359,7 +359,9 @@ def lstm_translator(
             "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
             mixed float16 on a GPU, float32 otherwise (see `zoo.dtype_policy`). Logits,
             softmaxes and the loss stay float32.
-        **others: see `RecurrentTranslatorBackbone`.
+        cell, embedding_dim, units, num_layers, bidirectional, residual, layer_norm,
+            dropout, reverse_source, trainable_embeddings, attention, input_feeding,
+            attention_units, num_heads, window: as `RecurrentTranslatorBackbone`'s.
 
     Returns:
         A compiled `zoo.tasks.Seq2Seq`.

@@ -355,7 +355,9 @@ def t5(
             "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
             mixed float16 on a GPU, float32 otherwise (see `zoo.dtype_policy`). Logits,
             softmaxes and the loss stay float32.
-        **others: see `T5Backbone`.
+        num_encoder_layers, num_decoder_layers, hidden_dim, num_heads, intermediate_dim,
+            key_value_dim, dropout, feed_forward, num_buckets, max_distance,
+            tie_embeddings: as `T5Backbone`'s.
 
     Returns:
         A compiled `zoo.tasks.Seq2Seq` whose source and target vectorizer are one object.

@@ -25,7 +25,7 @@ class TransformerBackbone(TransformerDecoding):
     `keras_hub.layers.TransformerEncoder`, the decoder a stack of
     `zoo.layers.TransformerDecoderLayer`; with `norm_first` both stacks end in a layer
     normalisation. The output projection is the target embedding transposed when
-    `tied_embeddings` (the paper), else its own matrix.
+    `tie_embeddings` (the paper), else its own matrix.
 
     The functional graph is the teacher-forced training graph over the named translation
     inputs. `encode` and `step` (from `TransformerDecoding`) decode one token at a time with
@@ -47,7 +47,7 @@ class TransformerBackbone(TransformerDecoding):
             post-LN.
         shared_embeddings: bool, whether source and target share one embedding table (they
             must then share one vocabulary).
-        tied_embeddings: bool, whether the output projection is the target embedding.
+        tie_embeddings: bool, whether the output projection is the target embedding.
         dtype: None (Keras' global policy), a Keras dtype policy name such as
             "mixed_bfloat16", or a `keras.DTypePolicy`: every layer's policy, as in
             keras-hub backbones. Under a mixed policy the layers compute in 16 bits and
@@ -74,7 +74,7 @@ class TransformerBackbone(TransformerDecoding):
         max_sequence_length=512,
         norm_first=False,
         shared_embeddings=False,
-        tied_embeddings=True,
+        tie_embeddings=True,
         dtype=None,
         **kwargs,
     ):
@@ -104,7 +104,7 @@ class TransformerBackbone(TransformerDecoding):
         self.max_sequence_length = max_sequence_length
         self.norm_first = norm_first
         self.shared_embeddings = shared_embeddings
-        self.tied_embeddings = tied_embeddings
+        self.tie_embeddings = tie_embeddings
 
         # === Layers ===
         self._build_decoder(
@@ -117,7 +117,7 @@ class TransformerBackbone(TransformerDecoding):
             positions,
             max_sequence_length,
             norm_first,
-            tied_embeddings,
+            tie_embeddings,
             dtype,
         )
         self.source_embedding = (
@@ -168,8 +168,16 @@ class TransformerBackbone(TransformerDecoding):
             "max_sequence_length": self.max_sequence_length,
             "norm_first": self.norm_first,
             "shared_embeddings": self.shared_embeddings,
-            "tied_embeddings": self.tied_embeddings,
+            "tie_embeddings": self.tie_embeddings,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        # Saved before `tied_embeddings` was renamed `tie_embeddings`, the name T5's has.
+        if "tied_embeddings" in config:
+            config = {**config, "tie_embeddings": config["tied_embeddings"]}
+            del config["tied_embeddings"]
+        return super().from_config(config)
 
 
 def _check_options(
@@ -224,11 +232,12 @@ def transformer(
     dropout=0.1,
     positions="sinusoidal",
     norm_first=False,
-    tied_embeddings=True,
+    tie_embeddings=True,
     label_smoothing=0.1,
     warmup_steps=4000,
     sampler="greedy",
     dtype=None,
+    **renamed,
 ):
     """Builds a compiled Transformer translator (Vaswani et al. 2017) from parallel texts.
 
@@ -244,7 +253,7 @@ def transformer(
         target_vectorizer: a ready `zoo.text.TextVectorizer`, instead of learning one.
         vocabulary_size: int, tokens per learned vocabulary.
         shared_vocabulary: bool, whether to learn one vocabulary from both sides, then share
-            one embedding table between encoder and decoder (with `tied_embeddings`, the
+            one embedding table between encoder and decoder (with `tie_embeddings`, the
             paper's three-way tying).
         tokenizer_level: "subword", "word" or "character".
         lowercase: bool, whether learned vectorizers lower-case text.
@@ -258,7 +267,10 @@ def transformer(
             "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
             mixed float16 on a GPU, float32 otherwise (see `zoo.dtype_policy`). Logits,
             softmaxes and the loss stay float32.
-        **others: see `TransformerBackbone`.
+        num_encoder_layers, num_decoder_layers, hidden_dim, num_heads, intermediate_dim,
+            dropout, positions, norm_first, tie_embeddings: as `TransformerBackbone`'s.
+        **renamed: `tied_embeddings`, the former name of `tie_embeddings`, still taken
+            (with a DeprecationWarning).
 
     Returns:
         A compiled `zoo.tasks.Seq2Seq`.
@@ -269,6 +281,9 @@ def transformer(
     >>> model.fit(sources, targets, epochs=10)
     >>> model.predict("I am cold.")
     """
+    tie_embeddings = checks.renamed_argument(
+        renamed, "tied_embeddings", "tie_embeddings", tie_embeddings, default=True
+    )
     checks.positive_int(num_layers, "num_layers")
     dtype = dtype_policy(dtype)
     vectorizer_options = (vocabulary_size, tokenizer_level, lowercase, sequence_length)
@@ -294,7 +309,7 @@ def transformer(
         ),
         norm_first=norm_first,
         shared_embeddings=shared_vocabulary,
-        tied_embeddings=tied_embeddings,
+        tie_embeddings=tie_embeddings,
         dtype=dtype,
     )
     model = Seq2Seq(backbone, source_vectorizer, target_vectorizer)

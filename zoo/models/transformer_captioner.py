@@ -131,7 +131,7 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
             positions,
             max_sequence_length,
             norm_first,
-            tied_embeddings=True,
+            tie_embeddings=True,
             dtype=dtype,
         )
 

@@ -25,7 +25,7 @@ class TransformerDecoding(CachedEncoderDecoder):
     `_build_decoder` makes the target embedding (scaled by sqrt(hidden_dim), plus
     sinusoidal or learned positions), the stack of `zoo.layers.TransformerDecoderLayer`,
     the final normalisation (pre-LN only) and the output projection: the target embedding
-    transposed when `tied_embeddings`, else its own matrix. Subclasses call it in `__init__`,
+    transposed when `tie_embeddings`, else its own matrix. Subclasses call it in `__init__`,
     build their encoder (`_build_encoder_layers` makes its stack of
     `keras_hub.layers.TransformerEncoder`), and provide `_run_encoder` (and `_source`) for
     `CachedEncoderDecoder`, which decodes step by step with fixed-size key/value caches.
@@ -60,13 +60,13 @@ class TransformerDecoding(CachedEncoderDecoder):
         positions,
         max_sequence_length,
         norm_first,
-        tied_embeddings,
+        tie_embeddings,
         dtype=None,
     ):
         self.target_embedding = keras_hub.layers.ReversibleEmbedding(
             vocabulary_size,
             hidden_dim,
-            tie_weights=tied_embeddings,
+            tie_weights=tie_embeddings,
             embeddings_initializer=embedding_initializer(hidden_dim),
             dtype=dtype,
             name="target_embedding",
