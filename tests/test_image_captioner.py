@@ -189,7 +189,7 @@ def test_keras_file_round_trip_predicts_identically(trained, tmp_path):
 def test_several_captions_per_image_are_one_example_each():
     model = tiny_captioner("show-and-tell")
     first, second, third = TRAIN_CAPTIONS[:3]
-    pairs = list(model.training_pairs(TRAIN_IMAGES[:2], [[first, second], third]))
+    pairs = list(model.preprocessor.training_pairs(TRAIN_IMAGES[:2], [[first, second], third]))
     np.testing.assert_array_equal([image for image, _ in pairs], TRAIN_IMAGES[[0, 0, 1]])
     captions = tf.ragged.stack([caption for _, caption in pairs]).to_tensor()
     written = model.target_vectorizer.detokenize(captions).numpy()
@@ -204,7 +204,7 @@ def test_a_frozen_encoder_runs_once_per_image_and_trains_as_the_full_graph(decod
     assert not tiny_captioner(decoder).backbone.has_fixed_features
     images, captions = TRAIN_IMAGES[:6], TRAIN_CAPTIONS[:6]
     # The training pairs hold each image's feature grid, as inference computes it.
-    grids = np.stack([grid for grid, _ in model.training_pairs(images, captions)])
+    grids = np.stack([grid for grid, _ in model.preprocessor.training_pairs(images, captions)])
     x, y, weight = model.preprocess(images, tf.constant(captions))
     np.testing.assert_allclose(grids, model.backbone.image_features(x["images"]), atol=1e-6)
     # Trained on those grids, the model computes what its full graph computes.

@@ -68,7 +68,7 @@ def export_text_model(model, filepath, sampler=None, max_length=None):
         endpoints[model.attention_signature] = model.text_generator(
             sampler, max_length, return_attention=True
         )
-    export_endpoints(model, filepath, endpoints, model.vectorizers)
+    export_endpoints(model, filepath, endpoints, model.preprocessor.vectorizers)
 
 
 # What a serving client runs: TensorFlow and tensorflow-text, and neither zoo nor Keras.

@@ -1,8 +1,17 @@
 """The uniform interface every family's model is used through."""
 
+from zoo.tasks.image_caption_preprocessor import ImageCaptionPreprocessor
 from zoo.tasks.image_captioner import ImageCaptioner
 from zoo.tasks.seq2seq import Seq2Seq
 from zoo.tasks.task import Task
 from zoo.tasks.text_classifier import TextClassifier
+from zoo.tasks.text_pair_preprocessor import TextPairPreprocessor
 
-__all__ = ["ImageCaptioner", "Seq2Seq", "Task", "TextClassifier"]
+__all__ = [
+    "ImageCaptionPreprocessor",
+    "ImageCaptioner",
+    "Seq2Seq",
+    "Task",
+    "TextClassifier",
+    "TextPairPreprocessor",
+]

@@ -1,17 +1,9 @@
 """ImageCaptioner: Seq2Seq's verbs with images as the sources."""
 
-import functools
-
 import keras
-import tensorflow as tf
 
-from zoo import checks
-from zoo.metrics import caption_bleu
-from zoo.tasks.attention_maps import written_tokens
-from zoo.tasks.inputs import as_caption_lists
+from zoo.tasks.image_caption_preprocessor import ImageCaptionPreprocessor
 from zoo.tasks.seq2seq import Seq2Seq
-from zoo.training.batching import reshuffled
-from zoo.vision.images import as_image_batch
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -65,7 +57,8 @@ class ImageCaptioner(Seq2Seq):
     components = ("backbone", "image_preprocessor", "target_vectorizer")
 
     def __init__(self, backbone, image_preprocessor, target_vectorizer, **kwargs):
-        super().__init__(backbone, None, target_vectorizer, **kwargs)
+        preprocessor = ImageCaptionPreprocessor(image_preprocessor, target_vectorizer, backbone)
+        super().__init__(backbone, None, target_vectorizer, preprocessor=preprocessor, **kwargs)
         self.image_preprocessor = image_preprocessor
         # `call` also takes "image_features" in place of "images" (`fit` on feature grids
         # computed once), which Keras' check of the functional graph's inputs would refuse.
@@ -75,103 +68,3 @@ class ImageCaptioner(Seq2Seq):
         if "image_features" in inputs:  # `fit` on feature grids computed once
             return self.backbone.call_with_features(inputs, training=training)
         return super().call(inputs, training=training)
-
-    # === Sources ===
-    def check_sources(self, x, name="x"):
-        return as_image_batch(x, name)
-
-    def training_pairs(self, x, y, x_name="x", y_name="y", shuffle=False):
-        """One (image, caption) pair per caption. When the backbone's image features are
-        fixed (a frozen encoder, no augmentation), the pair holds the image's feature grid,
-        computed here once per image rather than at every step of every epoch."""
-        images, _ = as_image_batch(x, x_name)
-        references = self._check_references(images, y, x_name, y_name)
-        image_index = [i for i, captions in enumerate(references) for _ in captions]
-        captions = tf.constant([caption for captions in references for caption in captions])
-        if not self.backbone.has_fixed_features:
-            pairs = self.tokenize_pairs(tf.gather(images, image_index), captions)
-            pairs = tf.data.Dataset.from_tensor_slices(pairs)
-            return reshuffled(pairs) if shuffle else pairs
-        grids = self.feature_grids(images)
-        pairs = (image_index, self.target_vectorizer.tokenize(captions))
-        pairs = tf.data.Dataset.from_tensor_slices(pairs)
-        if shuffle:  # the indices, before the grids are gathered: a shuffle buffer of grids
-            pairs = reshuffled(pairs)
-        # Each grid is stored once and gathered per caption: Flickr8k has 5 per image.
-        return pairs.map(functools.partial(_gather_grid, grids))
-
-    def feature_grids(self, images, batch_size=32):
-        """The backbone's flattened feature grids of `images` (uint8 pixels or encoded
-        bytes), [images, grid cells, channels] in the backbone's compute dtype, computed
-        `batch_size` at a time."""
-
-        @tf.function
-        def encode(batch):
-            return self.backbone.image_features(self.image_preprocessor(batch))
-
-        batches = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
-        return tf.concat([encode(batch) for batch in batches], axis=0)
-
-    def tokenize_sources(self, sources):
-        # Images stay as given (uint8 or encoded bytes, compact) until their batch is read.
-        return sources
-
-    def training_length(self, image, target_token_ids):
-        # Every image is the same size: only the caption's length differs.
-        return 1 + tf.minimum(tf.size(target_token_ids), self.max_training_length - 1)
-
-    @property
-    def max_training_length(self):
-        return self.target_vectorizer.sequence_length - 1
-
-    def encoder_inputs(self, source_tokens):
-        if tf.as_dtype(source_tokens.dtype).is_floating:  # grids that `training_pairs` cached
-            return {"image_features": source_tokens}
-        return {"images": self.image_preprocessor(source_tokens)}
-
-    def generation_inputs(self, sources):
-        return self.image_preprocessor(sources), None
-
-    def source_labels(self, source):
-        # The attention columns are the grid cells, in row-major order.
-        return {}
-
-    def attention_maps(self, result):
-        grid_height, grid_width = self.backbone.grid_shape
-        end, pad = self.target_vectorizer.end_token, self.target_vectorizer.pad_token
-        maps = []
-        for weights, output_tokens in zip(
-            result["attention"], result["output_tokens"], strict=True
-        ):
-            caption = written_tokens(output_tokens, end, pad)
-            weights = weights[: len(caption)].reshape(len(caption), grid_height, grid_width)
-            maps.append({"caption": caption, "weights": weights})
-        return maps
-
-    def generation_metrics(self, outputs, references):
-        # A lower-casing vectorizer writes lower-case captions: score them case-blind.
-        return caption_bleu(outputs, references, lowercase=self.target_vectorizer.lowercase)
-
-    @property
-    def vectorizers(self):
-        return {self.target_vectorizer}
-
-    def _evaluation_pairs(self, x, y):
-        if isinstance(x, tf.data.Dataset):
-            raise TypeError(
-                "`evaluate` takes images and their captions (lists), not a tf.data.Dataset."
-            )
-        images, _ = as_image_batch(x, "x")
-        return x, self._check_references(images, y, "x", "y")
-
-    @staticmethod
-    def _check_references(images, captions, x_name, y_name):
-        references = as_caption_lists(captions, y_name)
-        checks.same_length(
-            images, references, x_name, y_name, note="one entry of captions per image"
-        )
-        return references
-
-
-def _gather_grid(grids, image_index, caption):
-    return tf.gather(grids, image_index), caption

@@ -46,7 +46,7 @@ def span_corruption_batches(
         .batch(example_length)
         .map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
         .ragged_batch(batch_size)
-        .map(task.teacher_forcing)
+        .map(task.preprocessor.teacher_forcing)
         .apply(tf.data.experimental.assert_cardinality(-(-examples // batch_size)))
         .prefetch(tf.data.AUTOTUNE)
     )

@@ -8,16 +8,11 @@ import tensorflow as tf
 
 from zoo import checks, decoding
 from zoo.losses import LabelSmoothedCrossentropy
-from zoo.metrics import corpus_bleu
-from zoo.tasks.attention_maps import attention_maps, decode_strings
-from zoo.tasks.inputs import as_text_list, as_text_pairs, check_text_pair_dataset
+from zoo.tasks.attention_maps import decode_strings
 from zoo.tasks.pretraining import span_corruption_batches
 from zoo.tasks.task import Task, evaluates_raw_inputs, requested
-from zoo.training.batching import DEFAULT_BUCKET_WIDTH, LengthBuckets, check_batching, reshuffled
-
-# Source lengths are padded up to a multiple of this before the compiled decoding loop,
-# so XLA compiles once per bucket rather than once per distinct length.
-SOURCE_LENGTH_BUCKET = 8
+from zoo.tasks.text_pair_preprocessor import TextPairPreprocessor
+from zoo.training.batching import DEFAULT_BUCKET_WIDTH
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -38,6 +33,9 @@ class Seq2Seq(Task):
             such as `zoo.text.SentencePieceVectorizer`) for the source texts.
         target_vectorizer: the same for the target texts; None shares the source's (one
             vocabulary for both sides).
+        preprocessor: what turns raw pairs into the backbone's inputs: by default a
+            `zoo.tasks.TextPairPreprocessor` over the two vectorizers; a task over other
+            sources passes its own (`ImageCaptioner`).
 
     Example:
     >>> model = zoo.lstm_translator(sources, targets, units=256)
@@ -54,15 +52,24 @@ class Seq2Seq(Task):
     attention_signature = "translate_with_attention"
     components = ("backbone", "source_vectorizer", "target_vectorizer")
 
-    def __init__(self, backbone, source_vectorizer, target_vectorizer=None, **kwargs):
+    def __init__(
+        self, backbone, source_vectorizer, target_vectorizer=None, *, preprocessor=None, **kwargs
+    ):
         super().__init__(backbone, **kwargs)
         self.source_vectorizer = source_vectorizer
         shared = target_vectorizer is None
         self.target_vectorizer = source_vectorizer if shared else target_vectorizer
+        if preprocessor is None:
+            preprocessor = TextPairPreprocessor(self.source_vectorizer, self.target_vectorizer)
+        self.preprocessor = preprocessor
         self.sampler = decoding.GreedySampler()
         self._text_generators = {}
 
     # === Training ===
+    def preprocess(self, sources, target_texts):
+        """Vectorizes a batch of pairs into teacher-forcing `(x, y, sample_weight)`."""
+        return self.preprocessor.preprocess(sources, target_texts)
+
     def compile(
         self,
         optimizer="auto",
@@ -102,26 +109,6 @@ class Seq2Seq(Task):
         if config is not None:
             config["sampler"] = decoding.serialize(self.sampler)
         return config
-
-    def tokenize_pairs(self, sources, target_texts):
-        """A batch of sources and tf.string [batch] targets -> what the training data stores:
-        `(tokenize_sources(sources), ragged target token ids without start/end tokens)`."""
-        return self.tokenize_sources(sources), self.target_vectorizer.tokenize(target_texts)
-
-    def teacher_forcing(self, source_tokens, target_token_ids):
-        """Tokenized pairs -> `(x, y, sample_weight)`: the decoder reads the target shifted
-        right and predicts it shifted left; padding gets zero weight."""
-        target_token_ids, target_padding_mask = self.target_vectorizer.pack(target_token_ids)
-        x = {
-            **self.encoder_inputs(source_tokens),
-            "decoder_token_ids": target_token_ids[:, :-1],
-            "decoder_padding_mask": target_padding_mask[:, :-1],
-        }
-        return x, target_token_ids[:, 1:], tf.cast(target_padding_mask[:, 1:], tf.float32)
-
-    def preprocess(self, source_texts, target_texts):
-        """Vectorizes a batch of string pairs into teacher-forcing `(x, y, sample_weight)`."""
-        return self.teacher_forcing(*self.tokenize_pairs(source_texts, target_texts))
 
     def fit(
         self,
@@ -166,8 +153,8 @@ class Seq2Seq(Task):
         }
         dataset = self.training_dataset(x, y, shuffle=shuffle, **batching)
         if validation_data is not None:
-            validation_data = self._pair_dataset(
-                *_split_validation(validation_data), self._length_buckets(**batching)
+            validation_data = self.preprocessor.batches(
+                *_split_validation(validation_data), self.preprocessor.length_buckets(**batching)
             )
         return self.fit_batches(dataset, validation_data=validation_data, **kwargs)
 
@@ -190,8 +177,8 @@ class Seq2Seq(Task):
             (`zoo.training.batching`), reshuffled every time it is iterated when `shuffle`; its
             cardinality is known unless `x` is a dataset of unknown size.
         """
-        buckets = self._length_buckets(batch_size, batch_tokens, length_bucket_width)
-        return self._pair_dataset(x, y, "x", "y", buckets, shuffle)
+        buckets = self.preprocessor.length_buckets(batch_size, batch_tokens, length_bucket_width)
+        return self.preprocessor.batches(x, y, "x", "y", buckets, shuffle)
 
     def pretrain(
         self,
@@ -267,124 +254,6 @@ class Seq2Seq(Task):
             mean_noise_span_length=mean_noise_span_length,
         )
 
-    def _length_buckets(self, batch_size, batch_tokens, length_bucket_width=DEFAULT_BUCKET_WIDTH):
-        if length_bucket_width is not None:
-            checks.positive_int(length_bucket_width, "length_bucket_width")
-        return LengthBuckets(
-            self.max_training_length,
-            *check_batching(batch_size, batch_tokens),
-            width=length_bucket_width,
-        )
-
-    def _pair_dataset(self, x, y, x_name, y_name, buckets, shuffle=False):
-        """Teacher-forcing batches of pairs of similar length (see `training_dataset`)."""
-        if isinstance(x, tf.data.Dataset):
-            if y is not None:
-                raise ValueError(
-                    f"`{y_name}` must be None when `{x_name}` is a tf.data.Dataset of pairs."
-                )
-            if check_text_pair_dataset(x, x_name):  # the user's batches, as they are
-                batches = x.map(self.preprocess, num_parallel_calls=tf.data.AUTOTUNE)
-                return batches.prefetch(tf.data.AUTOTUNE)
-            pairs = x.batch(1024).map(self.tokenize_pairs).unbatch()
-            if int(x.cardinality()) >= 0:
-                count = self._count_batches(pairs, buckets, x_name)
-            else:  # an endless (or uncountable) stream: no pair may be longer than this
-                count = None
-                buckets.check_fits(self.max_training_length)
-        else:
-            pairs = self.training_pairs(x, y, x_name, y_name, shuffle)
-            count = self._count_batches(pairs, buckets, x_name)
-        batches = buckets.batch(pairs, self.training_length)
-        batches = batches.map(self.teacher_forcing)
-        if count is not None:
-            # Told, Keras shows the steps of the first epoch too (tf.data cannot count
-            # through group_by_window); a miscount would raise when iterated.
-            batches = batches.apply(tf.data.experimental.assert_cardinality(count))
-        return batches.prefetch(tf.data.AUTOTUNE)
-
-    def _count_batches(self, pairs, buckets, name):
-        """Checks that the longest of the tokenized `pairs` fits a batch; returns how many
-        batches `buckets` make of them."""
-        lengths = [np.zeros([0], np.int32), *pairs.map(self.training_length).batch(4096)]
-        lengths = np.concatenate(lengths)
-        if not lengths.size:
-            raise ValueError(f"`{name}` is an empty dataset: it yielded no (source, target) pairs.")
-        buckets.check_fits(lengths.max())
-        return buckets.count_batches(lengths)
-
-    # === Sources ===
-    # What a task over another kind of source (e.g. `ImageCaptioner`) overrides.
-    def check_sources(self, x, name="x"):
-        """Checks sources given to a public verb; returns `(tensor batch, is_single)`."""
-        texts, is_single = as_text_list(x, name)
-        return tf.constant(texts), is_single
-
-    def training_pairs(self, x, y, x_name="x", y_name="y", shuffle=False):
-        """Checks parallel data; returns a tf.data.Dataset of single pairs as the training
-        data stores them (`tokenize_pairs`), which `fit` batches, reshuffled every time it is
-        iterated when `shuffle`."""
-        sources, targets = as_text_pairs(x, y, x_name, y_name)
-        # Tokenizing the whole corpus once, up front, is ~30x cheaper than in every batch.
-        pairs = tf.data.Dataset.from_tensor_slices(
-            self.tokenize_pairs(tf.constant(sources), tf.constant(targets))
-        )
-        return reshuffled(pairs) if shuffle else pairs
-
-    def training_length(self, source_tokens, target_token_ids):
-        """One tokenized pair -> int32, the padded length of its longer side as
-        `teacher_forcing` packs it: what groups it with pairs of similar length."""
-        source_length = self.source_vectorizer.sequence_length - 1  # + the end token
-        target_length = self.target_vectorizer.sequence_length - 2  # + start or end
-        return 1 + tf.maximum(
-            tf.minimum(tf.size(source_tokens), source_length),
-            tf.minimum(tf.size(target_token_ids), target_length),
-        )
-
-    @property
-    def max_training_length(self):
-        """The most that `training_length` can return."""
-        return max(
-            self.source_vectorizer.sequence_length, self.target_vectorizer.sequence_length - 1
-        )
-
-    def tokenize_sources(self, sources):
-        """tf.string [batch] -> ragged token ids without start/end tokens, what the training
-        data stores (once, before the epochs) and `encoder_inputs` packs."""
-        return self.source_vectorizer.tokenize(sources)
-
-    def encoder_inputs(self, source_tokens):
-        """A batch of `tokenize_sources` output -> the backbone's named source inputs."""
-        token_ids, padding_mask = self.source_vectorizer.pack(source_tokens, add_start=False)
-        return {"encoder_token_ids": token_ids, "encoder_padding_mask": padding_mask}
-
-    def generation_inputs(self, sources):
-        """tf.string [batch], in the generation graph -> `(source, padding_mask)` for
-        `generate` (and `backbone.encode`)."""
-        inputs = self.encoder_inputs(self.tokenize_sources(sources))
-        return _pad_length_to_multiple(
-            inputs["encoder_token_ids"], inputs["encoder_padding_mask"], SOURCE_LENGTH_BUCKET
-        )
-
-    def source_labels(self, source):
-        """What labels the attention columns of a `generation_inputs` source, as extra
-        generator outputs: here "source_tokens" [batch, source_length]."""
-        return {"source_tokens": self.source_vectorizer.id_to_token(source)}
-
-    def attention_maps(self, result):
-        """Per input, the attention that `predict(..., return_attention=True)` returns, from
-        a batch of the attention generator's NumPy outputs."""
-        return attention_maps(result, self.source_vectorizer, self.target_vectorizer)
-
-    def generation_metrics(self, outputs, references):
-        """Metrics of decoded outputs against their references, for `evaluate`."""
-        return {"bleu": corpus_bleu(outputs, references)}
-
-    @property
-    def vectorizers(self):
-        """The vectorizers whose tokenizer resources an export must hold."""
-        return {self.source_vectorizer, self.target_vectorizer}
-
     # === Generation ===
     @property
     def has_attention(self):
@@ -450,7 +319,7 @@ class Seq2Seq(Task):
         # One trace for every batch size (XLA still compiles the loop per shape bucket).
         @tf.function(input_signature=self.generator_input_signature)
         def generate_text(sources):
-            source, padding_mask = self.generation_inputs(sources)
+            source, padding_mask = self.preprocessor.generation_inputs(sources)
             result = generate_token_ids(source, padding_mask)
             generated = result.token_ids
             outputs = self.target_vectorizer.detokenize(
@@ -466,7 +335,7 @@ class Seq2Seq(Task):
                 # Finished sequences keep stepping on padding: zero those rows.
                 written = tf.cast(best != self.target_vectorizer.pad_token_id, weights.dtype)
                 texts["attention"] = weights * written[:, :, None]
-                texts.update(self.source_labels(source))
+                texts.update(self.preprocessor.source_labels(source))
                 texts["output_tokens"] = self.target_vectorizer.id_to_token(best)
             return texts
 
@@ -531,7 +400,7 @@ class Seq2Seq(Task):
         """
         if kwargs:
             raise TypeError(f"Unexpected arguments to `predict`: {sorted(kwargs)}.")
-        sources, is_single = self.check_sources(x, "x")
+        sources, is_single = self.preprocessor.check_sources(x, "x")
         if return_attention:
             self._check_has_attention()
         generate_text = self._cached_text_generator(sampler, max_length, return_attention)
@@ -541,7 +410,7 @@ class Seq2Seq(Task):
             outputs.extend(decode_strings(result["outputs"]))
             scores.append(result["scores"])
             if return_attention:
-                attention.extend(self.attention_maps(result))
+                attention.extend(self.preprocessor.attention_maps(result))
         scores = np.concatenate(scores)
         if is_single:
             outputs, scores = outputs[0], scores[0]
@@ -565,26 +434,13 @@ class Seq2Seq(Task):
             dict with "loss" and "token_accuracy" (teacher-forced, over real tokens) and
             "bleu" (sacrebleu corpus BLEU of the decoded, detokenized translations).
         """
-        sources, targets = self._evaluation_pairs(x, y)
+        sources, targets = self.preprocessor.evaluation_pairs(x, y)
         metrics = self.evaluate_batches(
             self.training_dataset(sources, targets, batch_size=batch_size), **kwargs
         )
         translations = self.predict(sources, sampler=sampler, batch_size=batch_size)
-        metrics.update(self.generation_metrics(translations, targets))
+        metrics.update(self.preprocessor.generation_metrics(translations, targets))
         return metrics
-
-    def _evaluation_pairs(self, x, y):
-        if not isinstance(x, tf.data.Dataset):
-            return as_text_pairs(x, y)
-        if y is not None:
-            raise ValueError("`y` must be None when `x` is a tf.data.Dataset of pairs.")
-        if check_text_pair_dataset(x, "x"):
-            x = x.unbatch()
-        pairs = [(s.decode("utf-8"), t.decode("utf-8")) for s, t in x.as_numpy_iterator()]
-        if not pairs:
-            raise ValueError("`x` is an empty dataset: it yielded no (source, target) pairs.")
-        sources, targets = zip(*pairs, strict=True)
-        return list(sources), list(targets)
 
     # === Export and serialization ===
     def export(self, filepath, sampler=None, max_length=None):
@@ -610,9 +466,3 @@ def _split_validation(validation_data):
             f"pairs, got {type(validation_data).__name__}."
         )
     return (*validation_data, "validation_data[0]", "validation_data[1]")
-
-
-def _pad_length_to_multiple(token_ids, padding_mask, multiple):
-    length = tf.shape(token_ids)[1]
-    padding = [[0, 0], [0, -length % multiple]]
-    return tf.pad(token_ids, padding), tf.pad(padding_mask, padding)
