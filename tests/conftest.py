@@ -6,9 +6,8 @@ from tests import learning
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-# The slowest test files, longest first (seconds on one of two workers, measured with
-# `--durations=0` in a whole run: notebooks 850, image captioner 510, attention translator
-# 410, T5 280, Transformer 240, seq2seq 160; every other file under 115).
+# The slowest test files, longest first, by their durations in a whole run
+# (`--durations=0`): started first, they do not end the run alone on one worker.
 SLOWEST_FIRST = (
     "tests.test_notebooks",
     "tests.test_image_captioner",

@@ -19,7 +19,7 @@ CATALOG = {
     # as one Keras RNN over the sequence and attends once, the fastest attention to train.
     "attention-luong-general": (attention_translator, {**SMALL, "attention": "luong-general"}),
     # The dimensions of the decoding benchmark (hidden 256, 3+3 layers, 4 heads, d_ff 1024),
-    # with a shorter warm-up for small corpora such as Multi30k (453 steps an epoch).
+    # with a shorter warm-up for small corpora such as Multi30k.
     "transformer-small": (transformer, {"warmup_steps": 1000}),
     # Vaswani et al. (2017), the base model: d_model 512, 6+6 layers, 8 heads, d_ff 2048.
     "transformer-base": (

@@ -9,12 +9,12 @@ BLOCK_SIZE = 32
 def top_k(values, k):
     """What `tf.math.top_k(values, k)` returns for a 2-D float `values`, in two cheap passes.
 
-    XLA:CPU's TopK is slow on long rows: 3.5 ms per beam-search step over 32 rows of 4 x 8,000
-    candidates. The k largest elements of a row lie in the k blocks with the
+    XLA:CPU's TopK is slow on long rows (beam search's 4 x 8,000 candidates per row). The k
+    largest elements of a row lie in the k blocks with the
     largest maxima (every block ranked above an element's own holds a larger or earlier
     element, and fewer than k elements precede it), so this takes the maxima of blocks of
     `BLOCK_SIZE` elements (a vectorised reduction), the top k of those maxima, and the top k
-    of those blocks' elements: 0.4 ms (`bench/README.md`). Ties go to the lower index, as in
+    of those blocks' elements (timed in `bench/README.md`). Ties go to the lower index, as in
     `tf.math.top_k`.
 
     Args:

@@ -29,7 +29,7 @@ class T5Attention(keras.layers.Layer):
     alone, the cache holds precomputed keys and values (`key_value(encoder_outputs)`, for
     cross-attention) and `value` goes unread. Keys and values stay two tensors, unlike
     `keras_hub.layers.CachedMultiHeadAttention`'s one stacked cache, which every step splits
-    and stacks back whole (1.67x slower in `bench/kv_cache.py`).
+    and stacks back whole (slower: `bench/kv_cache.py`).
 
     Args:
         num_heads: int, attention heads.
