@@ -40,6 +40,17 @@ def tiny_translator(sources=MEMORY_SOURCES, targets=MEMORY_TARGETS, **options):
     return model
 
 
+def numpy_masked_softmax(scores, mask=None):
+    """The reference softmax over the last axis, in float64: positions False in `mask` (which
+    broadcasts against `scores`) get exactly zero weight, and a row without any unmasked
+    position gets uniform weights, as `zoo.layers.masked_softmax` gives."""
+    scores = np.asarray(scores, np.float64)
+    if mask is not None:
+        scores = np.where(mask, scores, -1e9)
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
 def teacher_forced_batch(model, sources, targets):
     """The (x, y, sample_weight) batch the model trains on, as NumPy."""
     x, y, sample_weight = model.preprocess(np.array(sources), np.array(targets))

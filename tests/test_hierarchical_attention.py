@@ -9,6 +9,7 @@ import tensorflow as tf
 
 import zoo
 from tests import learning
+from tests.test_case import numpy_masked_softmax
 from zoo.datasets.keyword_documents import KEYWORD_CLASSES, NO_KEYWORD, keyword_documents
 from zoo.export import serve_in_fresh_process
 from zoo.layers.attention_pooling import AttentionPooling
@@ -97,9 +98,7 @@ PADDING_MASK = np.array(
 
 def numpy_attention_pooling(layer, values, padding_mask):
     hidden = np.tanh(values @ layer.projection.kernel.numpy() + layer.projection.bias.numpy())
-    scores = np.where(padding_mask, hidden @ layer.context_vector.numpy(), -np.inf)
-    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    weights /= weights.sum(axis=-1, keepdims=True)
+    weights = numpy_masked_softmax(hidden @ layer.context_vector.numpy(), padding_mask)
     return np.einsum("bl,bld->bd", weights, values), weights
 
 

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.test_case import numpy_masked_softmax
 from zoo.layers import (
     BahdanauAttention,
     LuongAttention,
@@ -21,9 +22,7 @@ PADDING_MASK = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], boo
 def numpy_attention(scores, values, padding_mask):
     """Masked softmax; padding_mask is [batch, source] or [batch, query, source]."""
     mask = padding_mask[:, None, :] if padding_mask.ndim == 2 else padding_mask
-    scores = np.where(mask, scores, -np.inf)
-    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    weights /= weights.sum(axis=-1, keepdims=True)
+    weights = numpy_masked_softmax(scores, mask)
     return weights @ values, weights
 
 
