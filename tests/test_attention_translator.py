@@ -9,11 +9,11 @@ import tensorflow as tf
 
 import zoo
 from tests import learning
+from tests.cached_decoding_checks import check_cached_decoding_equals_teacher_forcing
 from tests.test_case import (
     MEMORY_SOURCES,
     MEMORY_TARGETS,
     check_steps_read_the_keys_projected_once,
-    step_by_step_logits,
     teacher_forced_batch,
     tiny_translator,
     with_moved_weights,
@@ -44,18 +44,15 @@ DECODING_VARIANTS = {
 @pytest.mark.parametrize("options", DECODING_VARIANTS.values(), ids=DECODING_VARIANTS.keys())
 def test_cached_decoding_equals_teacher_forcing_with_its_attention(options):
     model = with_moved_weights(tiny_translator(SOURCES, TARGETS, **options))
-    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
-    logits, weights = step_by_step_logits(model.backbone, x, return_attention=True)
-    real = x["decoder_padding_mask"]  # padded positions are never decoded
-    np.testing.assert_allclose(logits[real], model.backbone(x).numpy()[real], atol=1e-5)
-    teacher_forced_weights = model.backbone.attention_weights(x).numpy()
-    np.testing.assert_allclose(weights[real], teacher_forced_weights[real], atol=1e-5)
-    # Each row weighs the real source tokens only; it is a distribution except under local-p
-    # attention, whose Gaussian window scales the weights down (Luong et al. 2015, eq. 10).
-    padding = ~x["encoder_padding_mask"][:, None, :] & real[:, :, None]
-    assert (weights[padding] == 0).all()
-    if options["attention"] != "luong-local":
-        np.testing.assert_allclose(weights[real].sum(-1), 1.0, atol=1e-5)
+    # Each row is a distribution except under local-p attention, whose Gaussian window
+    # scales the weights down (Luong et al. 2015, eq. 10).
+    check_cached_decoding_equals_teacher_forcing(
+        model,
+        SOURCES,
+        TARGETS,
+        logits_atol=1e-5,
+        rows_sum_to_one=options["attention"] != "luong-local",
+    )
 
 
 # Additive (Bahdanau), multiplicative (Luong "general") and local keys, each projected once.
