@@ -2,7 +2,7 @@
 
 from keras import ops
 
-from zoo.decoding.sampler import write_at_position
+from zoo.decoding.attention_buffer import record_attention, with_attention_buffer
 from zoo.models.backbone import Backbone
 from zoo.models.inputs import translation_inputs
 
@@ -85,7 +85,7 @@ class CachedEncoderDecoder(Backbone):
         if padding_mask is not None:
             cache["encoder_padding_mask"] = padding_mask
         if return_attention:
-            cache["attention_weights"] = ops.zeros((batch_size, source_length, max_length))
+            cache = with_attention_buffer(cache, batch_size, source_length, max_length)
         return cache
 
     def step(self, token_ids, cache, index):
@@ -106,10 +106,5 @@ class CachedEncoderDecoder(Backbone):
                 **layer_inputs,
             )
             self_attention.append(layer_self_attention)
-        cache = {**cache, "self_attention": self_attention}
-        if "attention_weights" in cache:
-            buffer = cache["attention_weights"]
-            cache["attention_weights"] = write_at_position(
-                buffer, index, ops.cast(weights[:, 0], buffer.dtype)
-            )
+        cache = record_attention({**cache, "self_attention": self_attention}, index, weights[:, 0])
         return self._logits(self.decoder_norm(x))[:, 0], cache

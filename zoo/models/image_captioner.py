@@ -5,6 +5,7 @@ import keras
 from keras import ops
 
 from zoo import checks
+from zoo.decoding.attention_buffer import with_attention_buffer
 from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.doubly_stochastic_regularization import DoublyStochasticRegularization
 from zoo.layers.recurrent_decoder import RecurrentDecoder
@@ -254,8 +255,8 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
         if return_attention:
             if not self.has_attention:
                 raise ValueError("Show-and-tell has no attention weights to return.")
-            shape = ops.shape(features)
-            cache["attention_weights"] = ops.zeros((shape[0], shape[1], max_length))
+            batch_size, grid_cells = ops.shape(features)[:2]
+            cache = with_attention_buffer(cache, batch_size, grid_cells, max_length)
         return cache
 
     @property

@@ -2,7 +2,7 @@
 
 from keras import ops
 
-from zoo.decoding.sampler import write_at_position
+from zoo.decoding.attention_buffer import record_attention
 from zoo.models.backbone import Backbone
 
 
@@ -38,10 +38,5 @@ class RecurrentDecoding(Backbone):
             index,
             encoder_keys=cache.get("encoder_keys"),
         )
-        cache = {**cache, "decoder_state": decoder_state}
-        if "attention_weights" in cache:
-            buffer = cache["attention_weights"]
-            cache["attention_weights"] = write_at_position(
-                buffer, index, ops.cast(weights, buffer.dtype)
-            )
+        cache = record_attention({**cache, "decoder_state": decoder_state}, index, weights)
         return ops.cast(self.output_projection(outputs), "float32"), cache

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from zoo.decoding.attention_buffer import with_attention_buffer
 from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.luong_attention import LuongAttention
 from zoo.layers.luong_local_attention import LuongLocalAttention
@@ -230,8 +231,8 @@ class RecurrentTranslatorBackbone(RecurrentDecoding):
             cache.update(self.attention_cache(outputs, encoder_padding_mask))
         if return_attention:
             self._require_attention()
-            shape = keras.ops.shape(encoder_token_ids)
-            cache["attention_weights"] = keras.ops.zeros((shape[0], shape[1], max_length))
+            batch_size, source_length = keras.ops.shape(encoder_token_ids)[:2]
+            cache = with_attention_buffer(cache, batch_size, source_length, max_length)
         return cache
 
     @property

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import checks, decoding
+from zoo.decoding.attention_buffer import ATTENTION_WEIGHTS
 from zoo.losses import LabelSmoothedCrossentropy
 from zoo.tasks.attention_maps import decode_strings
 from zoo.tasks.pretraining import span_corruption_batches
@@ -331,7 +332,7 @@ class Seq2Seq(Task):
             }
             if return_attention:
                 best = generated if generated.shape.rank == 2 else generated[:, 0]
-                weights = tf.transpose(result.cache["attention_weights"], [0, 2, 1])
+                weights = tf.transpose(result.cache[ATTENTION_WEIGHTS], [0, 2, 1])
                 # Finished sequences keep stepping on padding: zero those rows.
                 written = tf.cast(best != self.target_vectorizer.pad_token_id, weights.dtype)
                 texts["attention"] = weights * written[:, :, None]
