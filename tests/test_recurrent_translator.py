@@ -94,12 +94,20 @@ def test_given_embedding_matrices_are_used_and_can_be_frozen():
     model = tiny_translator(
         SOURCES,
         TARGETS,
-        embeddings_initializer={"source": source_matrix, "target": target_matrix},
+        pretrained_embeddings={"source": source_matrix, "target": target_matrix},
         trainable_embeddings=False,
     )
     model.fit(SOURCES, TARGETS, epochs=2, batch_size=4, verbose=0)
     np.testing.assert_array_equal(model.backbone.encoder_embedding.embeddings, source_matrix)
     np.testing.assert_array_equal(model.backbone.decoder_embedding.embeddings, target_matrix)
+
+
+def test_embedding_matrices_in_embeddings_initializer_still_load_with_a_warning():
+    size = tiny_translator(SOURCES, TARGETS).source_vectorizer.vocabulary_size
+    matrix = np.random.default_rng(0).normal(size=(size, 32)).astype("float32")
+    with pytest.warns(DeprecationWarning, match="`pretrained_embeddings`"):
+        model = tiny_translator(SOURCES, TARGETS, embeddings_initializer={"source": matrix})
+    np.testing.assert_array_equal(model.backbone.encoder_embedding.embeddings, matrix)
 
 
 def test_bad_builder_options_raise_errors_naming_them():
@@ -109,8 +117,10 @@ def test_bad_builder_options_raise_errors_naming_them():
         tiny_translator(SOURCES, TARGETS, units=63, bidirectional=True)
     with pytest.raises(ValueError, match=r"`num_layers`.*0"):
         tiny_translator(SOURCES, TARGETS, num_layers=0)
-    with pytest.raises(ValueError, match=r"embeddings_initializer\['source'\].*\(3, 32\)"):
-        tiny_translator(SOURCES, TARGETS, embeddings_initializer={"source": np.zeros((3, 32))})
+    with pytest.raises(ValueError, match=r"pretrained_embeddings\['source'\].*\(3, 32\)"):
+        tiny_translator(SOURCES, TARGETS, pretrained_embeddings={"source": np.zeros((3, 32))})
+    with pytest.raises(ValueError, match=r"`pretrained_embeddings`.*\['encoder'\]"):
+        tiny_translator(SOURCES, TARGETS, pretrained_embeddings={"encoder": np.zeros((3, 32))})
     with pytest.raises(ValueError, match=r"`source_texts` is empty"):
         zoo.lstm_translator([], TARGETS)
     with pytest.raises(TypeError, match=r"`target_texts`.*None"):

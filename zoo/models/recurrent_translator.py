@@ -1,6 +1,8 @@
 """Recurrent encoder-decoders: Sutskever et al. (2014), and with attention Bahdanau et al.
 (2015) and Luong et al. (2015)."""
 
+import warnings
+
 import keras
 import numpy as np
 from keras import ops
@@ -328,6 +330,7 @@ def lstm_translator(
     dropout=0.0,
     reverse_source=False,
     embeddings_initializer="uniform",
+    pretrained_embeddings=None,
     trainable_embeddings=True,
     attention=None,
     input_feeding=False,
@@ -352,9 +355,13 @@ def lstm_translator(
         tokenizer_level: "subword", "word" or "character".
         lowercase: bool, whether learned vectorizers lower-case text.
         sequence_length: int, most tokens per text; longer texts are truncated.
-        embeddings_initializer: an initializer for both embeddings, or a dict with keys
-            "source" and/or "target" mapping to matrices (e.g. pretrained word vectors,
-            shape `(vocabulary_size, embedding_dim)` in the vectorizer's token order).
+        embeddings_initializer: an initializer for both embeddings. (A dict of matrices,
+            the former spelling of `pretrained_embeddings`, is still taken, with a
+            DeprecationWarning.)
+        pretrained_embeddings: a dict with keys "source" and/or "target" mapping to
+            matrices (e.g. pretrained word vectors, shape `(vocabulary_size, embedding_dim)`
+            in the vectorizer's token order) that those embeddings start from;
+            `trainable_embeddings=False` keeps them as they are.
         sampler: default decoding strategy ("greedy", "beam", "random" or a Sampler).
         dtype: None (Keras' global policy), a Keras dtype policy name such as
             "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
@@ -384,12 +391,23 @@ def lstm_translator(
         lowercase,
         sequence_length,
     )
-    embedding_matrices = embeddings_initializer if isinstance(embeddings_initializer, dict) else {}
-    unknown_keys = set(embedding_matrices) - {"source", "target"}
-    if unknown_keys:
+    if isinstance(embeddings_initializer, dict):
+        warnings.warn(
+            "Pass embedding matrices as `pretrained_embeddings`; `embeddings_initializer` as "
+            "a dict is deprecated.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if pretrained_embeddings is not None:
+            raise TypeError(
+                "Pass `pretrained_embeddings`, not also a dict `embeddings_initializer`."
+            )
+        pretrained_embeddings, embeddings_initializer = embeddings_initializer, "uniform"
+    embedding_matrices = pretrained_embeddings or {}
+    if not isinstance(embedding_matrices, dict) or set(embedding_matrices) - {"source", "target"}:
         raise ValueError(
-            f"`embeddings_initializer` as a dict takes the keys 'source' and 'target', "
-            f"got {sorted(unknown_keys)}."
+            "`pretrained_embeddings` must be a dict with the keys 'source' and/or 'target', "
+            f"got {type(embedding_matrices).__name__}: {list(embedding_matrices)}."
         )
     backbone = RecurrentTranslatorBackbone(
         source_vectorizer.vocabulary_size,
@@ -403,7 +421,7 @@ def lstm_translator(
         layer_norm=layer_norm,
         dropout=dropout,
         reverse_source=reverse_source,
-        embeddings_initializer="uniform" if embedding_matrices else embeddings_initializer,
+        embeddings_initializer=embeddings_initializer,
         trainable_embeddings=trainable_embeddings,
         attention=attention,
         input_feeding=input_feeding,
@@ -418,7 +436,7 @@ def lstm_translator(
     ):
         if side in embedding_matrices:
             set_embedding_matrix(
-                embedding, embedding_matrices[side], f"embeddings_initializer['{side}']"
+                embedding, embedding_matrices[side], f"pretrained_embeddings['{side}']"
             )
     model = Seq2Seq(backbone, source_vectorizer, target_vectorizer)
     model.compile(sampler=sampler)
