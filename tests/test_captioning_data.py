@@ -20,7 +20,7 @@ from zoo.datasets.shapes import (
     SHAPES_CAPTIONS_VOCABULARY,
     shapes_captions,
 )
-from zoo.vision.images import ImagePreprocessor
+from zoo.vision.image_preprocessor import ImagePreprocessor
 
 FLICKR8K = Path(__file__).resolve().parents[2] / "shared" / "data" / "flickr8k"
 requires_flickr8k = pytest.mark.skipif(

@@ -1,4 +1,4 @@
-"""Tests for zoo.vision.images: pixels, paths and bytes agree; in-graph decoding, resizing
+"""Tests for zoo.vision's images: pixels, paths and bytes agree; in-graph decoding, resizing
 and normalisation against NumPy and keras.applications; errors that name the argument."""
 
 import doctest
@@ -12,8 +12,14 @@ import pytest
 import tensorflow as tf
 from keras.applications import imagenet_utils
 
-from zoo.vision import images as images_module
-from zoo.vision.images import INTERPOLATIONS, NORMALIZATIONS, ImagePreprocessor, as_image_batch
+from zoo.vision import (
+    INTERPOLATIONS,
+    NORMALIZATIONS,
+    ImagePreprocessor,
+    as_image_batch,
+    image_inputs,
+    image_preprocessor,
+)
 
 
 def random_pixels(shape, seed=0):
@@ -370,6 +376,7 @@ def test_the_preprocessor_names_images_when_called_eagerly():
         ImagePreprocessor(8)(np.zeros((1, 8, 8, 3), np.float32))
 
 
-def test_docstring_examples_run():
-    results = doctest.testmod(images_module)
+@pytest.mark.parametrize("module", [image_inputs, image_preprocessor])
+def test_docstring_examples_run(module):
+    results = doctest.testmod(module, extraglobs={"np": np})
     assert results.attempted > 0 and results.failed == 0

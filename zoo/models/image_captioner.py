@@ -18,7 +18,7 @@ from zoo.tasks.image_captioner import ImageCaptioner
 from zoo.tasks.inputs import as_caption_lists
 from zoo.text import TextVectorizer
 from zoo.vision.image_encoders import encoder_normalization
-from zoo.vision.images import ImagePreprocessor
+from zoo.vision.image_preprocessor import ImagePreprocessor
 
 RECURRENT_DECODERS = ("show-and-tell", "show-attend-tell")
 DECODERS = (*RECURRENT_DECODERS, "transformer")

@@ -10,7 +10,7 @@ from zoo.tasks.attention_maps import written_tokens
 from zoo.tasks.inputs import as_caption_lists
 from zoo.tasks.text_pair_preprocessor import TextPairPreprocessor
 from zoo.training.batching import reshuffled
-from zoo.vision.images import as_image_batch
+from zoo.vision.image_inputs import as_image_batch
 
 
 class ImageCaptionPreprocessor(TextPairPreprocessor):

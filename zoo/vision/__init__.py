@@ -7,7 +7,8 @@ from zoo.vision.image_encoders import (
     encoder_normalization,
     image_encoder,
 )
-from zoo.vision.images import INTERPOLATIONS, NORMALIZATIONS, ImagePreprocessor, as_image_batch
+from zoo.vision.image_inputs import as_image_batch
+from zoo.vision.image_preprocessor import INTERPOLATIONS, NORMALIZATIONS, ImagePreprocessor
 
 __all__ = [
     "APPLICATIONS",
