@@ -2,6 +2,7 @@
 midway leaves the earlier file or directory as it was, with no temporary left beside it."""
 
 import os
+import zipfile
 
 import keras
 import numpy as np
@@ -104,16 +105,26 @@ def test_load_of_a_missing_file_names_it(tmp_path):
         zoo.load(tmp_path / "nowhere.keras")
 
 
-@pytest.mark.parametrize("content", ["not a zip", "truncated"])
+@pytest.mark.parametrize("content", ["not a zip", "truncated", "another zip"])
 def test_load_of_a_file_that_is_not_a_keras_archive_says_so(model, tmp_path, content):
     path = tmp_path / "model.keras"
     if content == "truncated":
         model.save(path)
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif content == "another zip":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("notes.txt", "no model here")
     else:
         path.write_text("weights, honestly")
     with pytest.raises(ValueError, match=r"model.keras' is not a .keras archive: .* bytes\)"):
         zoo.load(path)
+
+
+def test_load_of_another_librarys_keras_model_says_so(tmp_path):
+    inputs = keras.Input((2,))
+    keras.Model(inputs, keras.layers.Dense(1)(inputs)).save(tmp_path / "dense.keras")
+    with pytest.raises(ValueError, match="dense.keras' holds a Functional, not a zoo model"):
+        zoo.load(tmp_path / "dense.keras")
 
 
 def test_load_refuses_python_code_in_the_config(tmp_path):

@@ -50,17 +50,32 @@ def load(filepath):
 
     Raises:
         FileNotFoundError: nothing exists at `filepath`.
-        ValueError: `filepath` is not a `.keras` archive (not a zip file, or one cut short).
+        ValueError: `filepath` is not a `.keras` archive (not a zip file, one cut short, or a
+            zip without a model's config), or it holds a Keras model that is not zoo's.
     """
     path = os.fspath(filepath)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No model to load at filepath={path!r}: nothing exists there.")
-    if os.path.isfile(path) and not zipfile.is_zipfile(path):
+    if os.path.isfile(path) and not _is_keras_archive(path):
         raise ValueError(
-            f"filepath={path!r} is not a .keras archive: it is not a zip file, or one cut short "
-            f'({os.path.getsize(path):,} bytes). Save models with `model.save("name.keras")`.'
+            f"filepath={path!r} is not a .keras archive: not a zip file holding a model's "
+            f"config.json, or one cut short ({os.path.getsize(path):,} bytes). Save models with "
+            '`model.save("name.keras")`.'
         )
-    return keras.saving.load_model(path, safe_mode=True)
+    model = keras.saving.load_model(path, safe_mode=True)
+    if not isinstance(model, tasks.Task):
+        raise ValueError(
+            f"filepath={path!r} holds a {type(model).__name__}, not a zoo model: load it with "
+            "`keras.saving.load_model`."
+        )
+    return model
+
+
+def _is_keras_archive(path):
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return "config.json" in archive.namelist()
 
 
 __all__ = [
