@@ -50,11 +50,15 @@ def save_atomically(save, filepath, overwrite=True, **kwargs):
     """`keras.Model.save` (the bound `save`) through `write_atomically`.
 
     Raises:
+        ValueError: `filepath` does not end in .keras.
         FileExistsError: `overwrite` is False and `filepath` exists (where Keras would ask
             on the terminal).
     """
     if not os.fspath(filepath).endswith(".keras"):
-        return save(filepath, overwrite=overwrite, **kwargs)  # Keras explains the suffix
+        raise ValueError(
+            f"`filepath` must end in .keras (the Keras format, which holds the whole model), "
+            f"got {os.fspath(filepath)!r}; `model.export(path)` writes a SavedModel."
+        )
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{os.fspath(filepath)!r} exists and `overwrite` is False.")
     write_atomically(filepath, lambda temporary: save(temporary, overwrite=True, **kwargs))
