@@ -1,11 +1,14 @@
-"""Bad arguments to every verb of every text family: a ValueError/TypeError at the public call
-that names the argument and the value, never an error from inside the graph, and nothing
-written."""
+"""Bad arguments to every verb of every family: a ValueError/TypeError (FileNotFoundError for a
+missing image file) at the public call that names the argument and the value, never an error
+from inside the graph, and nothing written."""
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo
 from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS
+from zoo.datasets.keyword_documents import keyword_documents
 
 SOURCES, TARGETS = MEMORY_SOURCES[:6], MEMORY_TARGETS[:6]
 TINY = {"num_layers": 1, "hidden_dim": 16, "num_heads": 2, "intermediate_dim": 32}
@@ -181,6 +184,163 @@ CASES = {
 }
 
 
+IMAGES, CAPTIONS = zoo.datasets.shapes_captions(4, seed=0, image_size=32)
+PNG = tf.io.encode_png(IMAGES[0]).numpy()
+IMAGE_CALLS = {
+    "predict": lambda model, arguments: model.predict(**{"x": IMAGES, **arguments}),
+    "fit": lambda model, arguments: model.fit(
+        **{"x": IMAGES, "y": CAPTIONS, "verbose": 0, **arguments}
+    ),
+    "evaluate": lambda model, arguments: model.evaluate(
+        **{"x": IMAGES, "y": CAPTIONS, "verbose": 0, **arguments}
+    ),
+}
+IMAGE_CASES = {
+    "predict x=None": (
+        "predict",
+        {"x": None},
+        TypeError,
+        "`x` must be uint8 pixels, file paths or encoded image bytes, got NoneType: None.",
+    ),
+    "predict x=[]": ("predict", {"x": []}, ValueError, "`x` is empty: pass at least one image."),
+    "predict pixels of rank 2": (
+        "predict",
+        {"x": np.zeros((32, 32), np.uint8)},
+        ValueError,
+        "`x` must be one image [height, width, channels] or a batch",
+    ),
+    "predict float pixels": (
+        "predict",
+        {"x": np.zeros((1, 32, 32, 3), np.float32)},
+        TypeError,
+        "`x` must hold uint8 pixel values in [0, 255], got dtype float32",
+    ),
+    "predict 5 channels": (
+        "predict",
+        {"x": np.zeros((1, 32, 32, 5), np.uint8)},
+        ValueError,
+        "channels in its last axis, got shape (1, 32, 32, 5).",
+    ),
+    "predict corrupt bytes": (
+        "predict",
+        {"x": [PNG, b"not an image"]},
+        ValueError,
+        "`x[1]` is not a decodable JPEG, PNG, GIF, BMP or WebP image (12 bytes",
+    ),
+    "predict a truncated PNG": (
+        "predict",
+        {"x": [PNG[: len(PNG) // 2]]},
+        ValueError,
+        "`x[0]` is not a decodable JPEG, PNG, GIF, BMP or WebP image",
+    ),
+    "predict a missing file": (
+        "predict",
+        {"x": ["nowhere.png"]},
+        FileNotFoundError,
+        "`x[0]` is 'nowhere.png', which is not an existing file.",
+    ),
+    "predict bytes and paths mixed": (
+        "predict",
+        {"x": [PNG, "nowhere.png"]},
+        TypeError,
+        "one kind only; got a list of bytes, str.",
+    ),
+    "predict max_length=0": (
+        "predict",
+        {"max_length": 0},
+        ValueError,
+        "`max_length` must be a positive int, got 0.",
+    ),
+    "fit y=None": (
+        "fit",
+        {"y": None},
+        TypeError,
+        "`y` must be a list of captions (str), or of lists of captions, one entry per image; "
+        "got NoneType: None.",
+    ),
+    "fit a caption that is an int": (
+        "fit",
+        {"y": [3] * 4},
+        TypeError,
+        "`y[0]` must be a caption (str) or a list of captions, got int: 3.",
+    ),
+    "fit mismatched lengths": (
+        "fit",
+        {"y": CAPTIONS[:2]},
+        ValueError,
+        "`x` and `y` must have the same length (one entry of captions per image), got 4 and 2.",
+    ),
+    "evaluate corrupt bytes": (
+        "evaluate",
+        {"x": [b"junk"], "y": CAPTIONS[:1]},
+        ValueError,
+        "`x[0]` is not a decodable JPEG, PNG, GIF, BMP or WebP image (4 bytes",
+    ),
+}
+DOCUMENTS, LABELS = keyword_documents(8, seed=0)
+DOCUMENT_CALLS = {
+    "predict": lambda model, arguments: model.predict(**{"x": DOCUMENTS, **arguments}),
+    "fit": lambda model, arguments: model.fit(
+        **{"x": DOCUMENTS, "y": LABELS, "verbose": 0, **arguments}
+    ),
+    "evaluate": lambda model, arguments: model.evaluate(
+        **{"x": DOCUMENTS, "y": LABELS, "verbose": 0, **arguments}
+    ),
+}
+DOCUMENT_CASES = {
+    "predict x=None": (
+        "predict",
+        {"x": None},
+        TypeError,
+        "`x` must be a string or a list of strings, got NoneType: None.",
+    ),
+    "predict non-UTF-8 bytes": (
+        "predict",
+        {"x": [b"\xff"]},
+        ValueError,
+        "`x[0]` is bytes that are not valid UTF-8",
+    ),
+    "fit an unknown label": (
+        "fit",
+        {"y": ["nope"] * 8},
+        ValueError,
+        "`y[0]` is 'nope', not one of the model's classes ['music', 'sports', 'weather'].",
+    ),
+    "fit a non-UTF-8 label": (
+        "fit",
+        {"x": DOCUMENTS[:1], "y": [b"\xff"]},
+        ValueError,
+        "`y[0]` is bytes that are not valid UTF-8",
+    ),
+    "fit batch_size=0": (
+        "fit",
+        {"batch_size": 0},
+        ValueError,
+        "`batch_size` must be a positive int, got 0.",
+    ),
+    "fit validation_data of one list": (
+        "fit",
+        {"validation_data": DOCUMENTS},
+        ValueError,
+        "`validation_data` must be (documents, labels), got list",
+    ),
+    "evaluate mismatched lengths": (
+        "evaluate",
+        {"y": LABELS[:1]},
+        ValueError,
+        "`x` and `y` must have the same length, got 8 and 1.",
+    ),
+}
+
+
+def check_raises_naming_it(call, error, message, directory):
+    """`call()` raises `error` with `message` in it, and writes nothing in `directory`."""
+    with pytest.raises(error) as raised:
+        call()
+    assert message in str(raised.value)
+    assert not list(directory.iterdir()), "a failed call wrote files"
+
+
 @pytest.fixture(scope="module", params=sorted(BUILDERS))
 def model(request):
     return BUILDERS[request.param]()
@@ -190,7 +350,33 @@ def model(request):
 def test_bad_argument_is_named_at_the_call(model, case, tmp_path, monkeypatch):
     verb, arguments, error, message = CASES[case]
     monkeypatch.chdir(tmp_path)  # a relative path that slipped through would land here
-    with pytest.raises(error) as raised:
-        CALLS[verb](model, tmp_path, arguments)
-    assert message in str(raised.value)
-    assert not list(tmp_path.iterdir()), "a failed call wrote files"
+    call = lambda: CALLS[verb](model, tmp_path, arguments)  # noqa: E731
+    check_raises_naming_it(call, error, message, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def captioner():
+    options = {"image_size": 32, "encoder_filters": (8, 16), "embedding_dim": 8, "units": 16}
+    return zoo.image_captioner(IMAGES, CAPTIONS, **options)
+
+
+@pytest.mark.parametrize("case", sorted(IMAGE_CASES))
+def test_bad_images_and_captions_are_named_at_the_call(captioner, case, tmp_path, monkeypatch):
+    verb, arguments, error, message = IMAGE_CASES[case]
+    monkeypatch.chdir(tmp_path)
+    call = lambda: IMAGE_CALLS[verb](captioner, arguments)  # noqa: E731
+    check_raises_naming_it(call, error, message, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    options = {"embedding_dim": 8, "units": 8, "max_sentences": 4, "max_words": 8}
+    return zoo.hierarchical_attention_classifier(DOCUMENTS, LABELS, **options)
+
+
+@pytest.mark.parametrize("case", sorted(DOCUMENT_CASES))
+def test_bad_documents_and_labels_are_named_at_the_call(classifier, case, tmp_path, monkeypatch):
+    verb, arguments, error, message = DOCUMENT_CASES[case]
+    monkeypatch.chdir(tmp_path)
+    call = lambda: DOCUMENT_CALLS[verb](classifier, arguments)  # noqa: E731
+    check_raises_naming_it(call, error, message, tmp_path)

@@ -79,7 +79,8 @@ def as_label_list(labels, name):
     Raises:
         TypeError: `labels` is not a sequence, holds something else than str or int
             (bools and floats included), or mixes str and int.
-        ValueError: `labels` is empty or not one-dimensional.
+        ValueError: `labels` is empty, not one-dimensional, or holds bytes that are not
+            UTF-8.
     """
     if isinstance(labels, tf.Tensor):
         labels = labels.numpy()
@@ -97,7 +98,7 @@ def as_label_list(labels, name):
     result = []
     for i, label in enumerate(labels):
         if isinstance(label, bytes):
-            label = label.decode("utf-8")
+            label = _as_str(label, f"{name}[{i}]")
         if isinstance(label, (bool, np.bool_)) or not isinstance(label, (str, int, np.integer)):
             raise TypeError(
                 f"`{name}[{i}]` must be a str or an int label, got {type(label).__name__}: "
