@@ -158,10 +158,17 @@ def test_doubly_stochastic_penalty_equals_numpy():
 def test_export_of_encoded_bytes_reloads_without_zoo_and_equals_predict(trained, tmp_path):
     _, model, predicted = trained
     model.export(tmp_path / "export")
-    served = serve_in_fresh_process(tmp_path / "export", png(TEST_IMAGES[:8]))
-    assert served["outputs"] == (predicted[:8], "string")
-    _, scores = model.predict(TEST_IMAGES[:8], return_scores=True)
-    np.testing.assert_allclose(served["scores"][0], scores, atol=1e-5)
+    images = png(TEST_IMAGES[:8])
+    # Two unreadable items, not an image and a PNG cut short: the others are answered.
+    sent = [*images[:3], b"not an image", images[3][:40], *images[3:]]
+    served = serve_in_fresh_process(tmp_path / "export", sent)
+    readable = [0, 1, 2, 5, 6, 7, 8, 9]
+    assert served["status"] == (["ok"] * 3 + ["unreadable input"] * 2 + ["ok"] * 5, "string")
+    outputs, scores = served["outputs"][0], served["scores"][0]
+    assert [outputs[i] for i in readable] == predicted[:8]
+    assert outputs[3:5] == ["", ""] and scores[3:5] == [-np.inf, -np.inf]
+    _, predicted_scores = model.predict(TEST_IMAGES[:8], return_scores=True)
+    np.testing.assert_allclose([scores[i] for i in readable], predicted_scores, atol=1e-5)
     if model.has_attention:
         captions, attention = model.predict(TEST_IMAGES[:2], return_attention=True)
         served = serve_in_fresh_process(

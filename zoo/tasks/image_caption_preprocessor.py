@@ -86,7 +86,12 @@ class ImageCaptionPreprocessor(TextPairPreprocessor):
         return {"images": self.image_preprocessor(source_tokens)}
 
     def generation_inputs(self, sources):
-        return self.image_preprocessor(sources), None
+        if sources.dtype == tf.string:
+            # Encoded bytes, as an export is sent: an undecodable image gets no caption
+            # rather than failing the batch.
+            images, answered = self.image_preprocessor.decode_or_blank(sources)
+            return images, None, answered
+        return self.image_preprocessor(sources), None, None
 
     def source_labels(self, source):
         # The attention columns are the grid cells, in row-major order.

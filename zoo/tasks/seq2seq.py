@@ -304,7 +304,10 @@ class Seq2Seq(Task):
         `return_attention`, also "attention": float32 [batch, max_length, source_length]
         (rows: generated tokens, columns: source tokens; zero at padding), and the tokens
         that label it, "source_tokens" [batch, source_length] and "output_tokens"
-        [batch, max_length] (the pad token at padding).
+        [batch, max_length] (the pad token at padding). Where the preprocessor cannot read
+        some sources (an undecodable image), also "status": tf.string [batch], "ok" or
+        "unreadable input", whose unreadable rows have the empty string as output, score
+        -inf and zero attention, while the rest of the batch is answered.
         """
         sampler = self._resolve_sampler(sampler)
         if max_length is not None:
@@ -320,7 +323,7 @@ class Seq2Seq(Task):
         # One trace for every batch size (XLA still compiles the loop per shape bucket).
         @tf.function(input_signature=self.generator_input_signature)
         def generate_text(sources):
-            source, padding_mask = self.preprocessor.generation_inputs(sources)
+            source, padding_mask, answered = self.preprocessor.generation_inputs(sources)
             result = generate_token_ids(source, padding_mask)
             generated = result.token_ids
             outputs = self.target_vectorizer.detokenize(
@@ -338,7 +341,7 @@ class Seq2Seq(Task):
                 texts["attention"] = weights * written[:, :, None]
                 texts.update(self.preprocessor.source_labels(source))
                 texts["output_tokens"] = self.target_vectorizer.id_to_token(best)
-            return texts
+            return texts if answered is None else _unanswered_left_blank(texts, answered)
 
         return generate_text
 
@@ -467,3 +470,23 @@ def _split_validation(validation_data):
             f"pairs, got {type(validation_data).__name__}."
         )
     return (*validation_data, "validation_data[0]", "validation_data[1]")
+
+
+def _unanswered_left_blank(texts, answered):
+    """`text_generator`'s outputs with the sources that could not be read left blank: the
+    empty string, score -inf, zero attention, and a "status" for every source."""
+
+    def where_answered(value, blank):
+        # `answered` [batch] broadcast over the value's other axes (beams, positions).
+        shape = tf.concat([tf.shape(answered), tf.ones([value.shape.rank - 1], tf.int32)], 0)
+        return tf.where(tf.reshape(answered, shape), value, blank)
+
+    texts = {
+        **texts,
+        "outputs": where_answered(texts["outputs"], ""),
+        "scores": where_answered(texts["scores"], float("-inf")),
+        "status": tf.where(answered, "ok", "unreadable input"),
+    }
+    if "attention" in texts:
+        texts["attention"] = where_answered(texts["attention"], 0.0)
+    return texts

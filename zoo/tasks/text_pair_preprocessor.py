@@ -145,12 +145,14 @@ class TextPairPreprocessor:
         return {"encoder_token_ids": token_ids, "encoder_padding_mask": padding_mask}
 
     def generation_inputs(self, sources):
-        """tf.string [batch], in the generation graph -> `(source, padding_mask)` for
-        `generate` (and `backbone.encode`)."""
+        """tf.string [batch], in the generation graph -> `(source, padding_mask, answered)`:
+        the inputs of `generate` (and `backbone.encode`), and bool [batch], which sources can
+        be answered, or None for all (any text can)."""
         inputs = self.encoder_inputs(self.tokenize_sources(sources))
-        return pad_length_to_multiple(
+        source, padding_mask = pad_length_to_multiple(
             inputs["encoder_token_ids"], inputs["encoder_padding_mask"], SOURCE_LENGTH_BUCKET
         )
+        return source, padding_mask, None
 
     def source_labels(self, source):
         """What labels the attention columns of a `generation_inputs` source, as extra

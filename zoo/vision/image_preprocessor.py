@@ -121,16 +121,40 @@ class ImagePreprocessor:
                 f"or a scalar, got shape {encoded.shape}."
             )
 
-        def decode_and_resize_one(one_encoded):
-            pixels = tf.io.decode_image(one_encoded, channels=3, expand_animations=False)
-            return self._resize(pixels)
-
         # Encoded images may differ in size, so each is resized before they are stacked.
         return tf.map_fn(
-            decode_and_resize_one,
+            self._decode_and_resize_one,
             encoded,
             fn_output_signature=tf.TensorSpec(self.image_shape, tf.float32),
         )
+
+    def _decode_and_resize_one(self, encoded):
+        pixels = tf.io.decode_image(encoded, channels=3, expand_animations=False)
+        return self._resize(pixels)
+
+    def decode_or_blank(self, encoded):
+        """Encoded images, tf.string [batch], in a graph -> `(images, decoded)`: the float32
+        batch as `__call__` makes it, and bool [batch], whether each image decoded. One that
+        does not (corrupt, cut short, not an image) is left blank (zeros before
+        normalisation) rather than failing the batch, so a server answers the others."""
+        count = tf.shape(encoded)[0]
+        decoded = (
+            tf.data.Dataset.from_tensor_slices((tf.range(count), encoded))
+            .map(lambda index, one: (index, self._decode_and_resize_one(one)))
+            .ignore_errors()
+        )
+
+        def place(batch, item):
+            images, ok = batch
+            index, image = item
+            return (
+                tf.tensor_scatter_nd_update(images, [[index]], image[tf.newaxis]),
+                tf.tensor_scatter_nd_update(ok, [[index]], [True]),
+            )
+
+        blank = (tf.zeros([count, *self.image_shape]), tf.zeros([count], tf.bool))
+        images, ok = decoded.reduce(blank, place)
+        return self._normalize(images), ok
 
     def _resize(self, pixels):
         resized = tf.image.resize(
