@@ -217,11 +217,11 @@ def run(decoder, encoder, splits, args):
         "image_size": image_size,
         "vocabulary_size": args.vocabulary_size,
         "sequence_length": args.sequence_length,
-        "embedding_dim": args.embedding_dim,
-        "units": args.units,
         "learning_rate": args.learning_rate,
-        **parse_options(args.option),
     }
+    if decoder != "transformer":  # the recurrent decoders' sizes
+        options.update(embedding_dim=args.embedding_dim, units=args.units)
+    options.update(parse_options(args.option))
     pretrained = encoder == "mobilenet"
     if pretrained:
         options.update(encoder_alpha=args.encoder_alpha, encoder_weights=args.weights)

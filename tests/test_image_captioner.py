@@ -262,16 +262,27 @@ def test_show_and_tell_embeds_the_pooled_feature_grid(pooling, reference):
     )
 
 
-def test_max_pooling_is_the_default_and_older_configs_embed_the_flattened_grid():
+def test_max_pooling_is_the_default():
     backbone = tiny_captioner("show-and-tell").backbone
     assert backbone.get_config()["image_pooling"] == "max"
-    # A model saved before the option existed has no "image_pooling" in its config.
-    config = backbone.get_config()
-    del config["image_pooling"]
-    older = type(backbone).from_config(config)
-    channels, grid_cells = backbone.encoder_filters[-1], np.prod(backbone.grid_shape)
+    channels = backbone.encoder_filters[-1]
     assert backbone.image_embedding.kernel.shape == (channels, backbone.embedding_dim)
-    assert older.image_embedding.kernel.shape == (grid_cells * channels, backbone.embedding_dim)
+
+
+@pytest.mark.parametrize(
+    ("decoder", "option"),
+    [
+        ("show-and-tell", "attention_units"),
+        ("show-attend-tell", "image_pooling"),
+        ("transformer", "units"),
+    ],
+)
+def test_an_option_of_another_decoder_is_refused(decoder, option):
+    message = f"`{option}` is not an option of decoder='{decoder}', whose options are"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        zoo.image_captioner(
+            TRAIN_IMAGES[:4], TRAIN_CAPTIONS[:4], decoder=decoder, image_size=32, **{option: 8}
+        )
 
 
 def test_keras_applications_encoder_builds_without_download_and_loads_local_weights(tmp_path):

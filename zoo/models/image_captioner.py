@@ -23,6 +23,18 @@ from zoo.vision.image_preprocessor import ImagePreprocessor
 RECURRENT_DECODERS = ("show-and-tell", "show-attend-tell")
 DECODERS = (*RECURRENT_DECODERS, "transformer")
 IMAGE_POOLINGS = ("max", "mean", "flatten")
+# The options of `image_captioner` that only one decoder takes.
+DECODER_OPTIONS = {
+    "show-and-tell": ("embedding_dim", "units", "image_pooling"),
+    "show-attend-tell": ("embedding_dim", "units", "attention_units", "attention_regularization"),
+    "transformer": (
+        "hidden_dim",
+        "num_layers",
+        "num_encoder_layers",
+        "num_heads",
+        "intermediate_dim",
+    ),
+}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -67,8 +79,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
             in training only.
         embedding_dim: int, size of the word (and show-and-tell image) embeddings.
         image_pooling: "max", "mean" or "flatten": how show-and-tell reduces the feature
-            grid to the vector it embeds. Defaults to "flatten", which models saved before
-            the option existed used; `zoo.image_captioner` defaults to "max".
+            grid to the vector it embeds.
         units: int, size of the LSTM state.
         attention_units: int, hidden size of the attention scoring network; defaults to
             `units`.
@@ -95,13 +106,13 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
         decoder="show-attend-tell",
         encoder="small-cnn",
         encoder_filters=(32, 64, 128),
-        encoder_batch_norm=False,
+        encoder_batch_norm=True,
         encoder_alpha=1.0,
         encoder_weights=None,
         trainable_encoder=True,
         augmentation=None,
         embedding_dim=256,
-        image_pooling="flatten",
+        image_pooling="max",
         units=512,
         attention_units=None,
         dropout=0.0,
@@ -297,27 +308,19 @@ def image_captioner(
     encoder_weights=None,
     trainable_encoder=True,
     augmentation=None,
-    embedding_dim=256,
-    image_pooling="max",
-    units=512,
-    attention_units=None,
     dropout=0.0,
-    attention_regularization=1.0,
-    hidden_dim=256,
-    num_layers=2,
-    num_encoder_layers=1,
-    num_heads=4,
-    intermediate_dim=1024,
     learning_rate=1e-3,
     sampler="greedy",
     dtype=None,
+    **decoder_options,
 ):
     """Builds a compiled image captioner; its caption vocabulary is learned from `captions`.
 
     Nothing is downloaded: keras.applications encoders start from random weights or from a
-    local `encoder_weights` file. See `ImageCaptionerBackbone` (show-and-tell,
-    show-attend-tell) and `TransformerCaptionerBackbone` (transformer) for the
-    architectures and the options each takes; an option of the other kind is ignored.
+    local `encoder_weights` file. The decoder's own options go to its backbone
+    (`ImageCaptionerBackbone` for show-and-tell and show-attend-tell,
+    `TransformerCaptionerBackbone`, whose defaults they keep); an option of another decoder
+    raises a ValueError.
 
     Args:
         images: the training images (any form `zoo.vision.as_image_batch` takes); only their
@@ -333,21 +336,11 @@ def image_captioner(
         lowercase: bool, whether captions are lower-cased.
         sequence_length: int, most tokens per caption (start and end included).
         encoder_filters: list of ints, the small CNN's channels per block.
-        encoder_batch_norm: bool, whether the small CNN batch-normalises its convolutions
-            (the backbones default to False, so that models saved before the option existed
-            load as they were).
+        encoder_batch_norm: bool, whether the small CNN batch-normalises its convolutions.
         trainable_encoder: bool, or an int n: fine-tune only the encoder's last n layers
             that hold weights (keras.applications encoders).
         augmentation: None or a list of Keras random preprocessing layers, applied to the
             images in training only (mind what they change: a flip swaps left and right).
-        embedding_dim, units, attention_units, attention_regularization: the recurrent
-            decoders' sizes (see `ImageCaptionerBackbone`).
-        image_pooling: "max" (default), "mean" or "flatten": how show-and-tell reduces the
-            feature grid to the image vector it embeds (the backbone defaults to "flatten",
-            so that models saved before the option existed load as they were).
-        hidden_dim, num_layers, num_encoder_layers, num_heads, intermediate_dim: the
-            Transformer's width, decoder layers, encoder layers over the grid (0: none),
-            attention heads and feed-forward size (see `TransformerCaptionerBackbone`).
         dropout: float, dropout in the decoder.
         learning_rate: float, Adam's learning rate (gradients clipped to norm 1).
         sampler: default decoding strategy ("greedy", "beam", "random" or a Sampler).
@@ -356,6 +349,12 @@ def image_captioner(
             mixed float16 on a GPU, float32 otherwise (see `zoo.dtype_policy`). Logits,
             softmaxes and the loss stay float32; a keras.applications encoder keeps the
             global policy (it takes none of its own).
+        **decoder_options: the decoder's own options, by `decoder`:
+            "show-and-tell": `embedding_dim` (256), `units` (512), `image_pooling` ("max");
+            "show-attend-tell": `embedding_dim`, `units`, `attention_units` (None: `units`),
+            `attention_regularization` (1.0); "transformer": `hidden_dim` (256),
+            `num_layers` (decoder layers, 2), `num_encoder_layers` (over the grid, 1; 0:
+            none), `num_heads` (4), `intermediate_dim` (1024).
 
     Returns:
         A compiled `zoo.tasks.ImageCaptioner`.
@@ -368,6 +367,12 @@ def image_captioner(
     """
     if decoder not in DECODERS:
         raise ValueError(f"`decoder` must be one of {DECODERS}, got {decoder!r}.")
+    for option in decoder_options:
+        if option not in DECODER_OPTIONS[decoder]:
+            raise ValueError(
+                f"`{option}` is not an option of decoder={decoder!r}, whose options are "
+                f"{list(DECODER_OPTIONS[decoder])}."
+            )
     dtype = dtype_policy(dtype)
     preprocessor = ImagePreprocessor(image_size, normalization=encoder_normalization(encoder))
     if caption_vectorizer is None:
@@ -393,28 +398,23 @@ def image_captioner(
         "dtype": dtype,
     }
     if decoder == "transformer":
+        decoder_options["max_sequence_length"] = caption_vectorizer.sequence_length
+        if "num_layers" in decoder_options:
+            decoder_options["num_decoder_layers"] = decoder_options.pop("num_layers")
+    if decoder == "transformer":
         backbone = TransformerCaptionerBackbone(
             caption_vectorizer.vocabulary_size,
             **encoder_options,
-            num_encoder_layers=num_encoder_layers,
-            num_decoder_layers=num_layers,
-            hidden_dim=hidden_dim,
-            num_heads=num_heads,
-            intermediate_dim=intermediate_dim,
             dropout=dropout,
-            max_sequence_length=caption_vectorizer.sequence_length,
+            **decoder_options,
         )
     else:
         backbone = ImageCaptionerBackbone(
             caption_vectorizer.vocabulary_size,
             **encoder_options,
             decoder=decoder,
-            embedding_dim=embedding_dim,
-            image_pooling=image_pooling,
-            units=units,
-            attention_units=attention_units,
             dropout=dropout,
-            attention_regularization=attention_regularization,
+            **decoder_options,
         )
     model = ImageCaptioner(backbone, preprocessor, caption_vectorizer)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), sampler=sampler)

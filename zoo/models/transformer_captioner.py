@@ -59,7 +59,7 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
         image_shape=(224, 224, 3),
         encoder="small-cnn",
         encoder_filters=(32, 64, 128),
-        encoder_batch_norm=False,
+        encoder_batch_norm=True,
         encoder_alpha=1.0,
         encoder_weights=None,
         trainable_encoder=True,
