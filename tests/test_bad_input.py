@@ -18,19 +18,18 @@ BUILDERS = {
     "transformer": lambda: zoo.transformer(SOURCES, TARGETS, **TINY),
     "t5": lambda: zoo.t5(SOURCES, TARGETS, sentinels=0, **TINY),
 }
-# Each verb called with good arguments, which a case's arguments override.
+# Each verb called with good arguments, which a case's arguments override; the tests run in
+# an empty directory, where the relative paths point.
 CALLS = {
-    "predict": lambda model, path, arguments: model.predict(**{"x": SOURCES[:2], **arguments}),
-    "fit": lambda model, path, arguments: model.fit(
+    "predict": lambda model, arguments: model.predict(**{"x": SOURCES[:2], **arguments}),
+    "fit": lambda model, arguments: model.fit(
         **{"x": SOURCES, "y": TARGETS, "verbose": 0, **arguments}
     ),
-    "evaluate": lambda model, path, arguments: model.evaluate(
+    "evaluate": lambda model, arguments: model.evaluate(
         **{"x": SOURCES, "y": TARGETS, "verbose": 0, **arguments}
     ),
-    "export": lambda model, path, arguments: model.export(path / "export", **arguments),
-    "save": lambda model, path, arguments: model.save(
-        **{"filepath": path / "m.keras", **arguments}
-    ),
+    "export": lambda model, arguments: model.export("export", **arguments),
+    "save": lambda model, arguments: model.save(**{"filepath": "m.keras", **arguments}),
 }
 # (verb, arguments, error, message): each call must raise the error with the message.
 CASES = {
@@ -184,17 +183,21 @@ CASES = {
 }
 
 
+def calls_on(x, y):
+    """A task's `predict`, `fit` and `evaluate` on the good data `x` and `y`, which a case's
+    arguments override."""
+    return {
+        "predict": lambda model, arguments: model.predict(**{"x": x, **arguments}),
+        "fit": lambda model, arguments: model.fit(**{"x": x, "y": y, "verbose": 0, **arguments}),
+        "evaluate": lambda model, arguments: model.evaluate(
+            **{"x": x, "y": y, "verbose": 0, **arguments}
+        ),
+    }
+
+
 IMAGES, CAPTIONS = zoo.datasets.shapes_captions(4, seed=0, image_size=32)
 PNG = tf.io.encode_png(IMAGES[0]).numpy()
-IMAGE_CALLS = {
-    "predict": lambda model, arguments: model.predict(**{"x": IMAGES, **arguments}),
-    "fit": lambda model, arguments: model.fit(
-        **{"x": IMAGES, "y": CAPTIONS, "verbose": 0, **arguments}
-    ),
-    "evaluate": lambda model, arguments: model.evaluate(
-        **{"x": IMAGES, "y": CAPTIONS, "verbose": 0, **arguments}
-    ),
-}
+IMAGE_CALLS = calls_on(IMAGES, CAPTIONS)
 IMAGE_CASES = {
     "predict x=None": (
         "predict",
@@ -278,15 +281,7 @@ IMAGE_CASES = {
     ),
 }
 DOCUMENTS, LABELS = keyword_documents(8, seed=0)
-DOCUMENT_CALLS = {
-    "predict": lambda model, arguments: model.predict(**{"x": DOCUMENTS, **arguments}),
-    "fit": lambda model, arguments: model.fit(
-        **{"x": DOCUMENTS, "y": LABELS, "verbose": 0, **arguments}
-    ),
-    "evaluate": lambda model, arguments: model.evaluate(
-        **{"x": DOCUMENTS, "y": LABELS, "verbose": 0, **arguments}
-    ),
-}
+DOCUMENT_CALLS = calls_on(DOCUMENTS, LABELS)
 DOCUMENT_CASES = {
     "predict x=None": (
         "predict",
@@ -333,10 +328,13 @@ DOCUMENT_CASES = {
 }
 
 
-def check_raises_naming_it(call, error, message, directory):
-    """`call()` raises `error` with `message` in it, and writes nothing in `directory`."""
+def check_case(model, calls, case, directory, monkeypatch):
+    """The call of `case`, (verb, arguments, error, message), raises the error with the
+    message in it, and writes nothing in `directory`, where it runs."""
+    verb, arguments, error, message = case
+    monkeypatch.chdir(directory)
     with pytest.raises(error) as raised:
-        call()
+        calls[verb](model, arguments)
     assert message in str(raised.value)
     assert not list(directory.iterdir()), "a failed call wrote files"
 
@@ -348,10 +346,7 @@ def model(request):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_argument_is_named_at_the_call(model, case, tmp_path, monkeypatch):
-    verb, arguments, error, message = CASES[case]
-    monkeypatch.chdir(tmp_path)  # a relative path that slipped through would land here
-    call = lambda: CALLS[verb](model, tmp_path, arguments)  # noqa: E731
-    check_raises_naming_it(call, error, message, tmp_path)
+    check_case(model, CALLS, CASES[case], tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -362,10 +357,7 @@ def captioner():
 
 @pytest.mark.parametrize("case", sorted(IMAGE_CASES))
 def test_bad_images_and_captions_are_named_at_the_call(captioner, case, tmp_path, monkeypatch):
-    verb, arguments, error, message = IMAGE_CASES[case]
-    monkeypatch.chdir(tmp_path)
-    call = lambda: IMAGE_CALLS[verb](captioner, arguments)  # noqa: E731
-    check_raises_naming_it(call, error, message, tmp_path)
+    check_case(captioner, IMAGE_CALLS, IMAGE_CASES[case], tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -376,7 +368,4 @@ def classifier():
 
 @pytest.mark.parametrize("case", sorted(DOCUMENT_CASES))
 def test_bad_documents_and_labels_are_named_at_the_call(classifier, case, tmp_path, monkeypatch):
-    verb, arguments, error, message = DOCUMENT_CASES[case]
-    monkeypatch.chdir(tmp_path)
-    call = lambda: DOCUMENT_CALLS[verb](classifier, arguments)  # noqa: E731
-    check_raises_naming_it(call, error, message, tmp_path)
+    check_case(classifier, DOCUMENT_CALLS, DOCUMENT_CASES[case], tmp_path, monkeypatch)
