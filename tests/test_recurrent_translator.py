@@ -117,6 +117,8 @@ def test_bad_builder_options_raise_errors_naming_them():
         tiny_translator(SOURCES, TARGETS, units=63, bidirectional=True)
     with pytest.raises(ValueError, match=r"`num_layers`.*0"):
         tiny_translator(SOURCES, TARGETS, num_layers=0)
+    with pytest.raises(TypeError, match=r"Unexpected arguments to `lstm_translator`: \['unit'\]"):
+        tiny_translator(SOURCES, TARGETS, unit=64)
     with pytest.raises(ValueError, match=r"pretrained_embeddings\['source'\].*\(3, 32\)"):
         tiny_translator(SOURCES, TARGETS, pretrained_embeddings={"source": np.zeros((3, 32))})
     with pytest.raises(ValueError, match=r"`pretrained_embeddings`.*\['encoder'\]"):

@@ -48,6 +48,16 @@ def renamed_argument(kwargs, old, new, value, default):
     return value
 
 
+def known_options(options, accepted, where):
+    """Raises TypeError naming the keys of `options` (a dict of keyword arguments) that are
+    not in `accepted`, options that `where` (a function's name) would forward nowhere."""
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"Unexpected arguments to `{where}`: {unknown}; its options are {sorted(accepted)}."
+        )
+
+
 def positive_number(value, name):
     """Raises unless `value` is a real number (int or float, not bool) above 0.
 

@@ -1,12 +1,14 @@
 """Recurrent encoder-decoders: Sutskever et al. (2014), and with attention Bahdanau et al.
 (2015) and Luong et al. (2015)."""
 
+import inspect
 import warnings
 
 import keras
 import numpy as np
 from keras import ops
 
+from zoo import checks
 from zoo.decoding.attention_buffer import with_attention_buffer
 from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.luong_attention import LuongAttention
@@ -310,6 +312,14 @@ def set_embedding_matrix(embedding, matrix, argument):
     embedding.embeddings.assign(matrix)
 
 
+# The options of `RecurrentTranslatorBackbone` that `lstm_translator` forwards.
+BACKBONE_OPTIONS = [
+    name
+    for name, parameter in inspect.signature(RecurrentTranslatorBackbone).parameters.items()
+    if parameter.default is not inspect.Parameter.empty and name != "dtype"
+]
+
+
 def lstm_translator(
     source_texts=None,
     target_texts=None,
@@ -320,25 +330,10 @@ def lstm_translator(
     tokenizer_level="subword",
     lowercase=False,
     sequence_length=64,
-    cell="lstm",
-    embedding_dim=256,
-    units=512,
-    num_layers=1,
-    bidirectional=False,
-    residual=False,
-    layer_norm=False,
-    dropout=0.0,
-    reverse_source=False,
-    embeddings_initializer="uniform",
     pretrained_embeddings=None,
-    trainable_embeddings=True,
-    attention=None,
-    input_feeding=False,
-    attention_units=None,
-    num_heads=4,
-    window=10,
     sampler="greedy",
     dtype=None,
+    **backbone_options,
 ):
     """Builds a compiled recurrent translator (Sutskever et al. 2014) from parallel texts.
 
@@ -355,9 +350,6 @@ def lstm_translator(
         tokenizer_level: "subword", "word" or "character".
         lowercase: bool, whether learned vectorizers lower-case text.
         sequence_length: int, most tokens per text; longer texts are truncated.
-        embeddings_initializer: an initializer for both embeddings. (A dict of matrices,
-            the former spelling of `pretrained_embeddings`, is still taken, with a
-            DeprecationWarning.)
         pretrained_embeddings: a dict with keys "source" and/or "target" mapping to
             matrices (e.g. pretrained word vectors, shape `(vocabulary_size, embedding_dim)`
             in the vectorizer's token order) that those embeddings start from;
@@ -367,9 +359,12 @@ def lstm_translator(
             "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
             mixed float16 on a GPU, float32 otherwise (see `zoo.dtype_policy`). Logits,
             softmaxes and the loss stay float32.
-        cell, embedding_dim, units, num_layers, bidirectional, residual, layer_norm,
-            dropout, reverse_source, trainable_embeddings, attention, input_feeding,
-            attention_units, num_heads, window: as `RecurrentTranslatorBackbone`'s.
+        **backbone_options: `RecurrentTranslatorBackbone`'s options, with its defaults:
+            `cell`, `embedding_dim`, `units`, `num_layers`, `bidirectional`, `residual`,
+            `layer_norm`, `dropout`, `reverse_source`, `embeddings_initializer` (a dict of
+            matrices there, the former spelling of `pretrained_embeddings`, is still taken,
+            with a DeprecationWarning), `trainable_embeddings`, `attention`,
+            `input_feeding`, `attention_units`, `num_heads`, `window`.
 
     Returns:
         A compiled `zoo.tasks.Seq2Seq`.
@@ -380,6 +375,7 @@ def lstm_translator(
     >>> model.fit(sources, targets, epochs=1)
     >>> model.predict("I am cold.")
     """
+    checks.known_options(backbone_options, BACKBONE_OPTIONS, "lstm_translator")
     dtype = dtype_policy(dtype)
     source_vectorizer, target_vectorizer = translation_vectorizers(
         source_texts,
@@ -391,7 +387,7 @@ def lstm_translator(
         lowercase,
         sequence_length,
     )
-    if isinstance(embeddings_initializer, dict):
+    if isinstance(backbone_options.get("embeddings_initializer"), dict):
         warnings.warn(
             "Pass embedding matrices as `pretrained_embeddings`; `embeddings_initializer` as "
             "a dict is deprecated.",
@@ -402,7 +398,7 @@ def lstm_translator(
             raise TypeError(
                 "Pass `pretrained_embeddings`, not also a dict `embeddings_initializer`."
             )
-        pretrained_embeddings, embeddings_initializer = embeddings_initializer, "uniform"
+        pretrained_embeddings = backbone_options.pop("embeddings_initializer")
     embedding_matrices = pretrained_embeddings or {}
     if not isinstance(embedding_matrices, dict) or set(embedding_matrices) - {"source", "target"}:
         raise ValueError(
@@ -412,23 +408,8 @@ def lstm_translator(
     backbone = RecurrentTranslatorBackbone(
         source_vectorizer.vocabulary_size,
         target_vectorizer.vocabulary_size,
-        cell=cell,
-        embedding_dim=embedding_dim,
-        units=units,
-        num_layers=num_layers,
-        bidirectional=bidirectional,
-        residual=residual,
-        layer_norm=layer_norm,
-        dropout=dropout,
-        reverse_source=reverse_source,
-        embeddings_initializer=embeddings_initializer,
-        trainable_embeddings=trainable_embeddings,
-        attention=attention,
-        input_feeding=input_feeding,
-        attention_units=attention_units,
-        num_heads=num_heads,
-        window=window,
         dtype=dtype,
+        **backbone_options,
     )
     for side, embedding in (
         ("source", backbone.encoder_embedding),
