@@ -13,13 +13,13 @@ from tests.cached_decoding_checks import check_cached_decoding_equals_teacher_fo
 from tests.test_case import (
     MEMORY_SOURCES,
     MEMORY_TARGETS,
+    check_export_equals_predict,
     check_steps_read_the_keys_projected_once,
     teacher_forced_batch,
     tiny_translator,
     with_moved_weights,
     without_keys,
 )
-from zoo.export import serve_in_fresh_process
 from zoo.models.recurrent_translator import ATTENTIONS
 
 SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
@@ -210,24 +210,11 @@ def test_single_input_gives_one_map_that_plots():
     assert [label.get_text() for label in figure.axes[0].get_xticklabels()] == attention["source"]
 
 
-def test_export_serves_translations_and_attention_without_zoo(tmp_path):
+@pytest.mark.parametrize("sampler", [None, zoo.decoding.BeamSampler(num_beams=3)])
+def test_export_equals_predict_in_every_signature(sampler, tmp_path):
     model = reversal_model("luong-general")
     sources = [*TEST_SOURCES[:5], ""]
-    translations, attention = model.predict(sources, return_attention=True)
-    model.export(tmp_path / "export")
-    served = serve_in_fresh_process(tmp_path / "export", sources)
-    assert set(served) == {"outputs", "scores"}
-    assert served["outputs"][0] == translations
-    served = serve_in_fresh_process(tmp_path / "export", sources, "translate_with_attention")
-    assert served["outputs"][0] == translations
-    assert served["attention"][1] == "float32"
-    for row, attention_map in enumerate(attention):
-        rows, columns = attention_map["weights"].shape
-        weights = np.array(served["attention"][0][row])
-        np.testing.assert_allclose(weights[:rows, :columns], attention_map["weights"], atol=1e-5)
-        assert (weights[rows:] == 0).all() and (weights[:, columns:] == 0).all()
-        assert served["source_tokens"][0][row][:columns] == attention_map["source"]
-        assert served["output_tokens"][0][row][:rows] == attention_map["translation"]
+    check_export_equals_predict(model, tmp_path / "export", sources, sampler)
 
 
 def test_save_and_load_keep_translations_and_attention(tmp_path):

@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
+from zoo.export import serve_in_fresh_process
 from zoo.text.segmentation import normalize
 
 
@@ -119,3 +120,29 @@ def check_steps_read_the_keys_projected_once(backbone, x):
 def without_keys(cache):
     """A recurrent decoding cache without its "encoder_keys": each step projects them."""
     return {name: value for name, value in cache.items() if name != "encoder_keys"}
+
+
+def check_export_equals_predict(model, directory, texts, sampler=None):
+    """Exports `model` with `sampler` as its default and checks each signature, served in a
+    fresh process, against `predict` with that sampler: outputs and scores, and for the
+    attention signature also the weights (zero outside the real tokens) and the tokens
+    that label them."""
+    model.export(directory, sampler=sampler)
+    outputs, scores = model.predict(texts, sampler=sampler, return_scores=True)
+    served = serve_in_fresh_process(directory, texts)
+    assert set(served) == {"outputs", "scores"}
+    assert served["outputs"][0] == outputs
+    np.testing.assert_allclose(served["scores"][0], scores, atol=1e-4)
+    if not model.has_attention:
+        return
+    _, attention = model.predict(texts, sampler=sampler, return_attention=True)
+    served = serve_in_fresh_process(directory, texts, model.attention_signature)
+    assert served["outputs"][0] == outputs
+    np.testing.assert_allclose(served["scores"][0], scores, atol=1e-4)
+    for row, expected in enumerate(attention):
+        rows, columns = expected["weights"].shape
+        weights = np.array(served["attention"][0][row])
+        np.testing.assert_allclose(weights[:rows, :columns], expected["weights"], atol=1e-5)
+        assert (weights[rows:] == 0).all() and (weights[:, columns:] == 0).all()
+        assert served["source_tokens"][0][row][:columns] == expected["source"]
+        assert served["output_tokens"][0][row][:rows] == expected["translation"]

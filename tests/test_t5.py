@@ -21,12 +21,12 @@ from tests.cached_decoding_checks import (
 from tests.test_case import (
     MEMORY_SOURCES,
     MEMORY_TARGETS,
+    check_export_equals_predict,
     normalized,
     step_by_step_logits,
     teacher_forced_batch,
     with_moved_weights,
 )
-from zoo.export import serve_in_fresh_process
 from zoo.layers import RelativePositionBias, T5Attention
 from zoo.models import T5Backbone, t5
 
@@ -346,20 +346,17 @@ def test_keras_file_round_trip_predicts_identically(trained, tmp_path):
     assert reloaded.optimizer.iterations.numpy() == trained.optimizer.iterations.numpy()
 
 
-def test_export_with_attention_equals_predict(trained, tmp_path):
-    trained.export(tmp_path / "export")
-    texts = MIXTURE_INPUTS[:4]
-    translations, attention = trained.predict(texts, return_attention=True)
-    served = serve_in_fresh_process(tmp_path / "export", texts, "translate_with_attention")
-    assert served["outputs"][0] == translations == normalized(MIXTURE_TARGETS[:4])
-    for weights, served_weights in zip(attention, served["attention"][0], strict=True):
-        rows, columns = weights["weights"].shape
-        np.testing.assert_allclose(
-            np.array(served_weights)[:rows, :columns], weights["weights"], atol=1e-5
-        )
+@pytest.mark.parametrize("sampler", [None, zoo.decoding.BeamSampler(num_beams=3)])
+def test_export_equals_predict_in_every_signature(trained, sampler, tmp_path):
+    check_export_equals_predict(trained, tmp_path / "export", MIXTURE_INPUTS[:4], sampler)
+
+
+def test_attention_rows_are_distributions_up_to_the_end_token(trained):
+    translations, attention = trained.predict(MIXTURE_INPUTS[:4], return_attention=True)
+    assert translations == normalized(MIXTURE_TARGETS[:4])
+    for weights in attention:
         assert weights["translation"][-1] == "[END]"
         np.testing.assert_allclose(weights["weights"].sum(-1), 1.0, atol=1e-5)
-    assert served["outputs"][0] == serve_in_fresh_process(tmp_path / "export", texts)["outputs"][0]
 
 
 @pytest.mark.parametrize(
