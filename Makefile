@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test test-seeds lint format
+.PHONY: demo test test-seeds notebooks lint format
 
 # Re-install whenever the package metadata changes.
 $(INSTALLED): setup.cfg pyproject.toml
@@ -33,6 +33,15 @@ test-seeds: $(INSTALLED)
 		$(PY) -m pytest -n auto --dist loadfile --no-loadscope-reorder -m learning \
 			--learning-seed=$$seed || status=1; \
 	done; exit $$status
+
+# Runs every notebook in full, top to bottom, and keeps its outputs in place: the committed
+# notebooks carry these (tests/test_notebooks.py checks it; notebooks/README.md says how long
+# each took).
+notebooks: $(INSTALLED)
+	for notebook in notebooks/*.ipynb; do \
+		env -u ZOO_QUICK PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+			$(VENV)/bin/jupyter execute --inplace --timeout=-1 $$notebook || exit 1; \
+	done
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check $(SOURCES)

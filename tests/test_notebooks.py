@@ -1,4 +1,6 @@
-"""Runs every notebook top to bottom in quick mode (ZOO_QUICK=1), as a newcomer would."""
+"""Runs every notebook top to bottom in quick mode (ZOO_QUICK=1), as a newcomer would, and checks
+that each is committed with the outputs of a full run (`make notebooks`), for readers who do not
+run it."""
 
 import re
 import sys
@@ -43,12 +45,31 @@ def test_notebook_runs(path, python3_kernel, tmp_path, monkeypatch):
         pytest.fail(f"{path.name} failed (kernel {sys.executable}):\n{message}", pytrace=False)
 
 
+# Notebooks whose full run is still to do: committed without outputs until then, never with
+# a quick or partial run's.
+NOT_YET_RUN = {"01_lstm_translator.ipynb"}
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
-def test_notebook_is_committed_without_outputs(path):
-    notebook = nbformat.read(path, as_version=4)
-    with_outputs = [
-        index
-        for index, cell in enumerate(notebook.cells)
-        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
+def test_notebook_is_committed_with_the_outputs_of_a_full_run(path):
+    cells = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+    counts = [cell.execution_count for cell in cells]
+    if path.name in NOT_YET_RUN:
+        assert not any(cell.outputs for cell in cells) and set(counts) == {None}, (
+            f"{path.name} carries outputs: run it in full with `make notebooks`, then take it "
+            "out of NOT_YET_RUN."
+        )
+        return
+    rerun = "rerun it with `make notebooks`"
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"{path.name}: not one run from top to bottom (execution counts {counts}): {rerun}."
+    )
+    failed = [
+        count
+        for count, cell in enumerate(cells, start=1)
+        if any(output.output_type == "error" for output in cell.outputs)
     ]
-    assert not with_outputs, f"{path.name}: clear the outputs of cells {with_outputs}."
+    assert not failed, f"{path.name}: cells {failed} raised: {rerun}."
+    setup = next(cell for cell in cells if "QUICK = " in cell.source)
+    printed = "".join(output.get("text", "") for output in setup.outputs)
+    assert printed == "Full run.\n", f"{path.name}: its outputs are a quick run's: {rerun}."
