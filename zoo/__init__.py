@@ -63,7 +63,8 @@ def load(filepath):
             '`model.save("name.keras")`.'
         )
     model = keras.saving.load_model(path, safe_mode=True)
-    if not isinstance(model, tasks.Task):
+    # A zoo model: a task, or a backbone saved on its own.
+    if not keras.saving.get_registered_name(type(model)).startswith("zoo>"):
         raise ValueError(
             f"filepath={path!r} holds a {type(model).__name__}, not a zoo model: load it with "
             "`keras.saving.load_model`."
