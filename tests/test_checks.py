@@ -48,6 +48,13 @@ def test_positive_int_allow_none():
         checks.positive_int(0, "key_dim", allow_none=True)
 
 
+def test_known_options_names_the_unknown_ones():
+    checks.known_options({"units": 8}, ["units", "cell"], "builder")
+    message = "Unexpected arguments to `builder`: ['unit']; its options are ['cell', 'units']."
+    with pytest.raises(TypeError, match=re.escape(message)):
+        checks.known_options({"unit": 8, "cell": "gru"}, ["units", "cell"], "builder")
+
+
 def test_same_length():
     checks.same_length(["a", "b"], np.zeros((2, 3)), "x", "y")
     message = "`x` and `y` must have the same length, got 2 and 1."

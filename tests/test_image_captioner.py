@@ -227,21 +227,18 @@ def test_a_frozen_encoder_runs_once_per_image_and_trains_as_the_full_graph(decod
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
-def test_small_cnn_batch_norm_is_the_default_and_older_configs_build_without_it():
+def test_small_cnn_batch_norm_is_the_default_and_can_be_turned_off():
     backbone = tiny_captioner("show-and-tell").backbone
     cnn = backbone.image_encoder
     assert backbone.get_config()["encoder_batch_norm"] is True
     assert [layer.momentum for layer in cnn.normalizations] == [0.9, 0.9, 0.9]
     assert not any(convolution.use_bias for convolution in cnn.convolutions)
-    # A model saved before the option existed has no "encoder_batch_norm" in its config.
-    config = backbone.get_config()
-    del config["encoder_batch_norm"]
-    older = type(backbone).from_config(config)
-    assert older.image_encoder.normalizations == []
-    assert all(convolution.use_bias for convolution in older.image_encoder.convolutions)
+    plain = tiny_captioner("show-and-tell", encoder_batch_norm=False).backbone
+    assert plain.image_encoder.normalizations == []
+    assert all(convolution.use_bias for convolution in plain.image_encoder.convolutions)
     # Per channel: batch norm's gamma, beta, moving mean and variance against a bias.
     channels = sum(cnn.filters)
-    assert older.count_params() == backbone.count_params() - 4 * channels + channels
+    assert plain.count_params() == backbone.count_params() - 4 * channels + channels
 
 
 @pytest.mark.parametrize(
