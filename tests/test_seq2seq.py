@@ -10,6 +10,7 @@ from tests.test_case import (
     MEMORY_OUTPUTS,
     MEMORY_SOURCES,
     MEMORY_TARGETS,
+    check_export_equals_predict,
     tiny_translator,
 )
 from zoo.export import serve_in_fresh_process
@@ -104,6 +105,11 @@ def test_export_reloads_without_zoo_and_equals_predict(model, tmp_path):
     assert served["outputs"] == (expected, "string")
     np.testing.assert_allclose(served["scores"][0], expected_scores, rtol=1e-5)
     assert served["scores"][1] == "float32"
+
+
+def test_export_with_a_beam_default_equals_predict_with_it(model, tmp_path):
+    beam = zoo.decoding.BeamSampler(num_beams=3, length_penalty=0.6)
+    check_export_equals_predict(model, tmp_path / "export", MEMORY_SOURCES[:8], beam)
 
 
 def test_fit_accepts_datasets_and_arrays():
