@@ -182,6 +182,17 @@ def test_export_of_encoded_bytes_reloads_without_zoo_and_equals_predict(trained,
             )
 
 
+def test_export_with_a_beam_default_equals_predict_with_it(trained, tmp_path):
+    _, model, _ = trained
+    beam = zoo.decoding.BeamSampler(num_beams=3)
+    model.export(tmp_path / "export", sampler=beam)
+    captions, scores = model.predict(TEST_IMAGES[:4], sampler=beam, return_scores=True)
+    served = serve_in_fresh_process(tmp_path / "export", png(TEST_IMAGES[:4]))
+    assert served["outputs"][0] == captions
+    np.testing.assert_allclose(served["scores"][0], scores, atol=1e-4)
+    assert served["status"][0] == ["ok"] * 4
+
+
 def test_keras_file_round_trip_predicts_identically(trained, tmp_path):
     _, model, predicted = trained
     model.save(tmp_path / "captioner.keras")
