@@ -286,8 +286,8 @@ def test_max_pooling_is_the_default():
     ],
 )
 def test_an_option_of_another_decoder_is_refused(decoder, option):
-    message = f"`{option}` is not an option of decoder='{decoder}', whose options are"
-    with pytest.raises(ValueError, match=re.escape(message)):
+    message = f"Unexpected arguments to `image_captioner(decoder='{decoder}')`: ['{option}']"
+    with pytest.raises(TypeError, match=re.escape(message)):
         zoo.image_captioner(
             TRAIN_IMAGES[:4], TRAIN_CAPTIONS[:4], decoder=decoder, image_size=32, **{option: 8}
         )

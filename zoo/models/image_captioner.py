@@ -320,7 +320,7 @@ def image_captioner(
     local `encoder_weights` file. The decoder's own options go to its backbone
     (`ImageCaptionerBackbone` for show-and-tell and show-attend-tell,
     `TransformerCaptionerBackbone`, whose defaults they keep); an option of another decoder
-    raises a ValueError.
+    raises a TypeError.
 
     Args:
         images: the training images (any form `zoo.vision.as_image_batch` takes); only their
@@ -367,12 +367,9 @@ def image_captioner(
     """
     if decoder not in DECODERS:
         raise ValueError(f"`decoder` must be one of {DECODERS}, got {decoder!r}.")
-    for option in decoder_options:
-        if option not in DECODER_OPTIONS[decoder]:
-            raise ValueError(
-                f"`{option}` is not an option of decoder={decoder!r}, whose options are "
-                f"{list(DECODER_OPTIONS[decoder])}."
-            )
+    checks.known_options(
+        decoder_options, DECODER_OPTIONS[decoder], f"image_captioner(decoder={decoder!r})"
+    )
     dtype = dtype_policy(dtype)
     preprocessor = ImagePreprocessor(image_size, normalization=encoder_normalization(encoder))
     if caption_vectorizer is None:

@@ -149,7 +149,7 @@ class TextPairPreprocessor:
         the inputs of `generate` (and `backbone.encode`), and bool [batch], which sources can
         be answered, or None for all (any text can)."""
         inputs = self.encoder_inputs(self.tokenize_sources(sources))
-        source, padding_mask = pad_length_to_multiple(
+        source, padding_mask = _pad_length_to_multiple(
             inputs["encoder_token_ids"], inputs["encoder_padding_mask"], SOURCE_LENGTH_BUCKET
         )
         return source, padding_mask, None
@@ -188,7 +188,7 @@ class TextPairPreprocessor:
         return list(sources), list(targets)
 
 
-def pad_length_to_multiple(token_ids, padding_mask, multiple):
+def _pad_length_to_multiple(token_ids, padding_mask, multiple):
     length = tf.shape(token_ids)[1]
     padding = [[0, 0], [0, -length % multiple]]
     return tf.pad(token_ids, padding), tf.pad(padding_mask, padding)
