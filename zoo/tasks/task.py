@@ -52,8 +52,8 @@ class Task(keras.Model):
         batches, shuffled as it should be (Keras cannot shuffle a dataset itself)."""
         steps = int(dataset.cardinality())
         if steps > 0 and "steps_per_epoch" not in kwargs:
-            # One iterator for every epoch: Keras makes a new one per epoch otherwise, which
-            # costs about 0.2 s an epoch before any training.
+            # One iterator for every epoch: Keras makes a new one per epoch otherwise, and
+            # each costs time before any training.
             dataset, kwargs["steps_per_epoch"] = dataset.repeat(), steps
         return super().fit(dataset, shuffle=False, **kwargs)
 
