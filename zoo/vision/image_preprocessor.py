@@ -80,7 +80,7 @@ class ImagePreprocessor:
             )
         self.normalization = normalization
         self.interpolation = interpolation
-        # Eagerly, map_fn would loop in Python; one traced graph decodes a batch ~5x faster.
+        # Eagerly, map_fn would loop in Python; one traced graph decodes a batch far faster.
         self._decode_and_resize_graph = tf.function(
             self._decode_and_resize, input_signature=[tf.TensorSpec([None], tf.string)]
         )
