@@ -74,14 +74,12 @@ def parse_args():
     return parser.parse_args()
 
 
-def train(args, source_language, target_language):
-    def split(name):
-        return zoo.datasets.load_translation(
-            "tatoeba", name, source_language=source_language, target_language=target_language
-        )
+def fit_recipe(sources, targets, validation, minutes):
+    """Builds `MODEL` on the texts and trains it as every preset is trained: batches of
+    `BATCH_SIZE`, for at most `minutes`, keeping the weights of the best validation loss.
 
-    sources, targets = split("train")
-    validation = [texts[:VALIDATION_PAIRS] for texts in split("validation")]
+    Returns the model and the training figures that go in a card.
+    """
     model = zoo.build(MODEL, sources, targets, **BUILD_OPTIONS)
     started = time.monotonic()
     history = model.fit(
@@ -91,22 +89,33 @@ def train(args, source_language, target_language):
         epochs=1000,  # the time limit or early stopping ends training first
         validation_data=validation,
         callbacks=[
-            zoo.callbacks.TimeLimit(60 * args.minutes),
+            zoo.callbacks.TimeLimit(60 * minutes),
             keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True),
         ],
         verbose=2,
     )
-    test_pairs = [texts[: args.max_test_pairs] for texts in split("test")]
-    return (
-        model,
-        test_pairs,
-        {
-            "train_pairs": len(sources),
-            "train_minutes": round((time.monotonic() - started) / 60, 1),
-            "epochs": len(history.history["loss"]),
-            "best_validation_loss": round(min(history.history["val_loss"]), 4),
-        },
+    return model, {
+        "train_pairs": len(sources),
+        "train_minutes": round((time.monotonic() - started) / 60, 1),
+        "epochs": len(history.history["loss"]),
+        "best_validation_loss": round(min(history.history["val_loss"]), 4),
+    }
+
+
+def tatoeba_split(name, source_language, target_language):
+    return zoo.datasets.load_translation(
+        "tatoeba", name, source_language=source_language, target_language=target_language
     )
+
+
+def train(args, source_language, target_language):
+    def split(name):
+        return tatoeba_split(name, source_language, target_language)
+
+    validation = [texts[:VALIDATION_PAIRS] for texts in split("validation")]
+    model, figures = fit_recipe(*split("train"), validation, args.minutes)
+    test_pairs = [texts[: args.max_test_pairs] for texts in split("test")]
+    return model, test_pairs, figures
 
 
 def test_bleu(model, weights_dtype, test_pairs):
