@@ -55,6 +55,22 @@ def test_known_options_names_the_unknown_ones():
         checks.known_options({"unit": 8, "cell": "gru"}, ["units", "cell"], "builder")
 
 
+def test_renamed_option_passes_the_old_name_as_the_new_with_a_warning():
+    assert checks.renamed_option({"units": 8}, "unit", "units") == {"units": 8}
+    with pytest.warns(DeprecationWarning, match="`unit` is renamed `units`"):
+        assert checks.renamed_option({"unit": 8}, "unit", "units") == {"units": 8}
+    with pytest.raises(TypeError, match="Pass `units` or `unit`, not both"):
+        with pytest.warns(DeprecationWarning):
+            checks.renamed_option({"unit": 8, "units": 8}, "unit", "units")
+
+
+def test_keyword_options_are_the_arguments_with_defaults_but_the_excluded():
+    def builder(texts, units=8, cell="lstm", dtype=None, **kwargs):
+        pass
+
+    assert checks.keyword_options(builder, excluded=("dtype",)) == ["units", "cell"]
+
+
 def test_same_length():
     checks.same_length(["a", "b"], np.zeros((2, 3)), "x", "y")
     message = "`x` and `y` must have the same length, got 2 and 1."

@@ -384,6 +384,12 @@ def test_bad_options_raise_errors_naming_them(options, message):
         t5(SOURCES, TARGETS, **{**TINY, **options})
 
 
+def test_an_unknown_option_names_the_builder_and_its_options():
+    message = "Unexpected arguments to `t5`: ['heads']; its options are"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        t5(SOURCES, TARGETS, heads=2, **TINY)
+
+
 def test_missing_texts_raise_errors_naming_them():
     with pytest.raises(TypeError, match="`texts` must be a string or a list of strings"):
         t5(None, TARGETS, **TINY)

@@ -103,7 +103,13 @@ def test_the_former_name_tied_embeddings_still_unties_with_a_warning():
     with pytest.warns(DeprecationWarning, match="`tied_embeddings` is renamed `tie_embeddings`"):
         model = tiny_transformer(tied_embeddings=False)
     assert model.backbone.tie_embeddings is False
-    with pytest.raises(TypeError, match=re.escape("Unexpected arguments: ['tie_embedding']")):
+    with pytest.raises(TypeError, match="Pass `tie_embeddings` or `tied_embeddings`, not both"):
+        tiny_transformer(tied_embeddings=False, tie_embeddings=False)
+
+
+def test_an_unknown_option_names_the_builder_and_its_options():
+    message = "Unexpected arguments to `transformer`: ['tie_embedding']; its options are"
+    with pytest.raises(TypeError, match=re.escape(message)):
         tiny_transformer(tie_embedding=False)
 
 

@@ -10,6 +10,7 @@ Traceback (most recent call last):
 ValueError: `units` must be a positive int, got 0.
 """
 
+import inspect
 import numbers
 import warnings
 
@@ -27,25 +28,27 @@ def positive_int(value, name, allow_none=False):
         raise ValueError(f"`{name}` must be {kind}, got {value!r}.")
 
 
-def renamed_argument(kwargs, old, new, value, default):
-    """`value`, or the value given under the argument's old name `old` (popped from
-    `kwargs`, with a DeprecationWarning); raises TypeError for any other leftover argument.
+def renamed_option(options, old, new):
+    """`options` (a dict of keyword arguments) with the option given under its former name
+    `old` passed as `new`, with a DeprecationWarning; TypeError when both are given."""
+    if old not in options:
+        return options
+    warnings.warn(f"`{old}` is renamed `{new}`.", DeprecationWarning, stacklevel=3)
+    if new in options:
+        raise TypeError(f"Pass `{new}` or `{old}`, not both.")
+    options = dict(options)
+    options[new] = options.pop(old)
+    return options
 
-    Args:
-        kwargs: dict, the call's remaining keyword arguments.
-        old: str, the argument's former name.
-        new: str, its name now.
-        value: what the call passed as `new`.
-        default: `new`'s default, which `value` holds when only `old` was passed.
-    """
-    if old in kwargs:
-        warnings.warn(f"`{old}` is renamed `{new}`.", DeprecationWarning, stacklevel=3)
-        if value != default:
-            raise TypeError(f"Pass `{new}` or `{old}`, not both.")
-        value = kwargs.pop(old)
-    if kwargs:
-        raise TypeError(f"Unexpected arguments: {sorted(kwargs)}.")
-    return value
+
+def keyword_options(function, excluded=()):
+    """The names of `function`'s arguments that have defaults, but those `excluded`: the
+    options a builder forwards to it (e.g. a backbone class's)."""
+    return [
+        name
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.default is not inspect.Parameter.empty and name not in excluded
+    ]
 
 
 def known_options(options, accepted, where):

@@ -2,6 +2,7 @@
 
 from keras import ops
 
+from zoo import checks
 from zoo.decoding.attention_buffer import record_attention, with_attention_buffer
 from zoo.models.backbone import Backbone
 from zoo.models.inputs import translation_inputs
@@ -108,3 +109,14 @@ class CachedEncoderDecoder(Backbone):
             self_attention.append(layer_self_attention)
         cache = record_attention({**cache, "self_attention": self_attention}, index, weights[:, 0])
         return self._logits(self.decoder_norm(x))[:, 0], cache
+
+
+def with_stack_depths(num_layers, backbone_options):
+    """A builder's `backbone_options` with `num_encoder_layers` and `num_decoder_layers`
+    set to its `num_layers` unless given (None counts as not given)."""
+    checks.positive_int(num_layers, "num_layers")
+    depths = {"num_encoder_layers": num_layers, "num_decoder_layers": num_layers}
+    for name in depths:
+        if backbone_options.get(name) is not None:
+            depths[name] = backbone_options[name]
+    return {**backbone_options, **depths}

@@ -1,7 +1,6 @@
 """Recurrent encoder-decoders: Sutskever et al. (2014), and with attention Bahdanau et al.
 (2015) and Luong et al. (2015)."""
 
-import inspect
 import warnings
 
 import keras
@@ -313,11 +312,7 @@ def set_embedding_matrix(embedding, matrix, argument):
 
 
 # The options of `RecurrentTranslatorBackbone` that `lstm_translator` forwards.
-BACKBONE_OPTIONS = [
-    name
-    for name, parameter in inspect.signature(RecurrentTranslatorBackbone).parameters.items()
-    if parameter.default is not inspect.Parameter.empty and name != "dtype"
-]
+BACKBONE_OPTIONS = checks.keyword_options(RecurrentTranslatorBackbone, excluded=("dtype",))
 
 
 def lstm_translator(

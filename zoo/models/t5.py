@@ -8,7 +8,7 @@ from zoo import checks
 from zoo.layers.relative_position_bias import RelativePositionBias
 from zoo.layers.t5_decoder_layer import T5DecoderLayer
 from zoo.layers.t5_encoder_layer import T5EncoderLayer
-from zoo.models.cached_encoder_decoder import CachedEncoderDecoder
+from zoo.models.cached_encoder_decoder import CachedEncoderDecoder, with_stack_depths
 from zoo.models.vectorizers import shared_vectorizer
 from zoo.precision import dtype_policy
 from zoo.tasks import Seq2Seq
@@ -90,19 +90,31 @@ class T5Backbone(CachedEncoderDecoder):
         dtype=None,
         **kwargs,
     ):
-        _check_options(
-            vocabulary_size,
-            num_encoder_layers,
-            num_decoder_layers,
-            hidden_dim,
-            num_heads,
-            intermediate_dim,
-            key_value_dim,
-            dropout,
-            feed_forward,
-            tie_embeddings,
-            layer_norm_epsilon,
-        )
+        for name, value in (
+            ("vocabulary_size", vocabulary_size),
+            ("num_encoder_layers", num_encoder_layers),
+            ("num_decoder_layers", num_decoder_layers),
+            ("hidden_dim", hidden_dim),
+            ("num_heads", num_heads),
+            ("intermediate_dim", intermediate_dim),
+        ):
+            checks.positive_int(value, name)
+        if key_value_dim is not None:
+            checks.positive_int(key_value_dim, "key_value_dim")
+        elif hidden_dim % num_heads:
+            raise ValueError(
+                f"`num_heads` must divide `hidden_dim` ({hidden_dim}) unless `key_value_dim` is "
+                f"given, got num_heads={num_heads}."
+            )
+        checks.fraction(dropout, "dropout")
+        if feed_forward not in FEED_FORWARDS:
+            raise ValueError(
+                f"`feed_forward` must be one of {tuple(FEED_FORWARDS)}, got {feed_forward!r}."
+            )
+        if not isinstance(tie_embeddings, bool):
+            raise ValueError(f"`tie_embeddings` must be a bool, got {tie_embeddings!r}.")
+        checks.positive_number(layer_norm_epsilon, "layer_norm_epsilon")
+
         # === Config ===
         self.vocabulary_size = vocabulary_size
         self.num_encoder_layers = num_encoder_layers
@@ -251,43 +263,8 @@ def _sequence_length(token_ids):
     return ops.size(token_ids[0])
 
 
-def _check_options(
-    vocabulary_size,
-    num_encoder_layers,
-    num_decoder_layers,
-    hidden_dim,
-    num_heads,
-    intermediate_dim,
-    key_value_dim,
-    dropout,
-    feed_forward,
-    tie_embeddings,
-    layer_norm_epsilon,
-):
-    for name, value in (
-        ("vocabulary_size", vocabulary_size),
-        ("num_encoder_layers", num_encoder_layers),
-        ("num_decoder_layers", num_decoder_layers),
-        ("hidden_dim", hidden_dim),
-        ("num_heads", num_heads),
-        ("intermediate_dim", intermediate_dim),
-    ):
-        checks.positive_int(value, name)
-    if key_value_dim is not None:
-        checks.positive_int(key_value_dim, "key_value_dim")
-    elif hidden_dim % num_heads:
-        raise ValueError(
-            f"`num_heads` must divide `hidden_dim` ({hidden_dim}) unless `key_value_dim` is "
-            f"given, got num_heads={num_heads}."
-        )
-    checks.fraction(dropout, "dropout")
-    if feed_forward not in FEED_FORWARDS:
-        raise ValueError(
-            f"`feed_forward` must be one of {tuple(FEED_FORWARDS)}, got {feed_forward!r}."
-        )
-    if not isinstance(tie_embeddings, bool):
-        raise ValueError(f"`tie_embeddings` must be a bool, got {tie_embeddings!r}.")
-    checks.positive_number(layer_norm_epsilon, "layer_norm_epsilon")
+# The options of `T5Backbone` that `t5` forwards; the vocabulary gives its size.
+BACKBONE_OPTIONS = checks.keyword_options(T5Backbone, excluded=("dtype",))
 
 
 def t5(
@@ -301,21 +278,11 @@ def t5(
     sequence_length=64,
     sentinels=100,
     num_layers=3,
-    num_encoder_layers=None,
-    num_decoder_layers=None,
-    hidden_dim=256,
-    num_heads=4,
-    intermediate_dim=1024,
-    key_value_dim=None,
-    dropout=0.1,
-    feed_forward="relu",
-    num_buckets=32,
-    max_distance=128,
-    tie_embeddings=True,
     label_smoothing=0.0,
     learning_rate=0.01,
     sampler="greedy",
     dtype=None,
+    **backbone_options,
 ):
     """Builds a compiled T5 (Raffel et al. 2020) text-to-text model from paired texts.
 
@@ -355,9 +322,10 @@ def t5(
             "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
             mixed float16 on a GPU, float32 otherwise (see `zoo.dtype_policy`). Logits,
             softmaxes and the loss stay float32.
-        num_encoder_layers, num_decoder_layers, hidden_dim, num_heads, intermediate_dim,
-            key_value_dim, dropout, feed_forward, num_buckets, max_distance,
-            tie_embeddings: as `T5Backbone`'s.
+        **backbone_options: `T5Backbone`'s options, with its defaults:
+            `num_encoder_layers`, `num_decoder_layers`, `hidden_dim`, `num_heads`,
+            `intermediate_dim`, `key_value_dim`, `dropout`, `feed_forward`, `num_buckets`,
+            `max_distance`, `tie_embeddings`, `layer_norm_epsilon`.
 
     Returns:
         A compiled `zoo.tasks.Seq2Seq` whose source and target vectorizer are one object.
@@ -368,7 +336,8 @@ def t5(
     >>> model.fit(sources, targets, epochs=10)
     >>> model.predict("I am cold.")
     """
-    checks.positive_int(num_layers, "num_layers")
+    checks.known_options(backbone_options, BACKBONE_OPTIONS, "t5")
+    backbone_options = with_stack_depths(num_layers, backbone_options)
     if (
         isinstance(sentinels, bool)
         or not isinstance(sentinels, int)
@@ -388,21 +357,7 @@ def t5(
             vectorizer = TextVectorizer(
                 add_sentinels(vectorizer.vocabulary, sentinels), lowercase, sequence_length
             )
-    backbone = T5Backbone(
-        vectorizer.vocabulary_size,
-        num_encoder_layers=num_layers if num_encoder_layers is None else num_encoder_layers,
-        num_decoder_layers=num_layers if num_decoder_layers is None else num_decoder_layers,
-        hidden_dim=hidden_dim,
-        num_heads=num_heads,
-        intermediate_dim=intermediate_dim,
-        key_value_dim=key_value_dim,
-        dropout=dropout,
-        feed_forward=feed_forward,
-        num_buckets=num_buckets,
-        max_distance=max_distance,
-        tie_embeddings=tie_embeddings,
-        dtype=dtype,
-    )
+    backbone = T5Backbone(vectorizer.vocabulary_size, dtype=dtype, **backbone_options)
     model = Seq2Seq(backbone, vectorizer, vectorizer)
     model.compile(**compile_options)
     return model

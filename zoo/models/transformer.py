@@ -4,6 +4,7 @@ import keras
 import keras_hub
 
 from zoo import checks
+from zoo.models.cached_encoder_decoder import with_stack_depths
 from zoo.models.transformer_decoding import (
     TransformerDecoding,
     check_transformer_options,
@@ -78,19 +79,23 @@ class TransformerBackbone(TransformerDecoding):
         dtype=None,
         **kwargs,
     ):
-        _check_options(
-            source_vocabulary_size,
-            target_vocabulary_size,
-            num_encoder_layers,
-            num_decoder_layers,
+        check_transformer_options(
             hidden_dim,
             num_heads,
-            intermediate_dim,
             dropout,
             positions,
-            max_sequence_length,
-            shared_embeddings,
+            source_vocabulary_size=source_vocabulary_size,
+            target_vocabulary_size=target_vocabulary_size,
+            num_encoder_layers=num_encoder_layers,
+            num_decoder_layers=num_decoder_layers,
+            intermediate_dim=intermediate_dim,
+            max_sequence_length=max_sequence_length,
         )
+        if shared_embeddings and source_vocabulary_size != target_vocabulary_size:
+            raise ValueError(
+                "`shared_embeddings=True` needs one vocabulary for both sides, got vocabulary "
+                f"sizes {source_vocabulary_size} (source) and {target_vocabulary_size} (target)."
+            )
         # === Config ===
         self.source_vocabulary_size = source_vocabulary_size
         self.target_vocabulary_size = target_vocabulary_size
@@ -180,36 +185,10 @@ class TransformerBackbone(TransformerDecoding):
         return super().from_config(config)
 
 
-def _check_options(
-    source_vocabulary_size,
-    target_vocabulary_size,
-    num_encoder_layers,
-    num_decoder_layers,
-    hidden_dim,
-    num_heads,
-    intermediate_dim,
-    dropout,
-    positions,
-    max_sequence_length,
-    shared_embeddings,
-):
-    check_transformer_options(
-        hidden_dim,
-        num_heads,
-        dropout,
-        positions,
-        source_vocabulary_size=source_vocabulary_size,
-        target_vocabulary_size=target_vocabulary_size,
-        num_encoder_layers=num_encoder_layers,
-        num_decoder_layers=num_decoder_layers,
-        intermediate_dim=intermediate_dim,
-        max_sequence_length=max_sequence_length,
-    )
-    if shared_embeddings and source_vocabulary_size != target_vocabulary_size:
-        raise ValueError(
-            "`shared_embeddings=True` needs one vocabulary for both sides, got vocabulary "
-            f"sizes {source_vocabulary_size} (source) and {target_vocabulary_size} (target)."
-        )
+# The options of `TransformerBackbone` that `transformer` forwards; it derives the others.
+BACKBONE_OPTIONS = checks.keyword_options(
+    TransformerBackbone, excluded=("max_sequence_length", "shared_embeddings", "dtype")
+)
 
 
 def transformer(
@@ -224,20 +203,11 @@ def transformer(
     lowercase=False,
     sequence_length=64,
     num_layers=3,
-    num_encoder_layers=None,
-    num_decoder_layers=None,
-    hidden_dim=256,
-    num_heads=4,
-    intermediate_dim=1024,
-    dropout=0.1,
-    positions="sinusoidal",
-    norm_first=False,
-    tie_embeddings=True,
     label_smoothing=0.1,
     warmup_steps=4000,
     sampler="greedy",
     dtype=None,
-    **renamed,
+    **backbone_options,
 ):
     """Builds a compiled Transformer translator (Vaswani et al. 2017) from parallel texts.
 
@@ -267,10 +237,10 @@ def transformer(
             "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
             mixed float16 on a GPU, float32 otherwise (see `zoo.dtype_policy`). Logits,
             softmaxes and the loss stay float32.
-        num_encoder_layers, num_decoder_layers, hidden_dim, num_heads, intermediate_dim,
-            dropout, positions, norm_first, tie_embeddings: as `TransformerBackbone`'s.
-        **renamed: `tied_embeddings`, the former name of `tie_embeddings`, still taken
-            (with a DeprecationWarning).
+        **backbone_options: `TransformerBackbone`'s options, with its defaults:
+            `num_encoder_layers`, `num_decoder_layers`, `hidden_dim`, `num_heads`,
+            `intermediate_dim`, `dropout`, `positions`, `norm_first`, `tie_embeddings`
+            (`tied_embeddings`, its former name, is still taken, with a DeprecationWarning).
 
     Returns:
         A compiled `zoo.tasks.Seq2Seq`.
@@ -281,10 +251,9 @@ def transformer(
     >>> model.fit(sources, targets, epochs=10)
     >>> model.predict("I am cold.")
     """
-    tie_embeddings = checks.renamed_argument(
-        renamed, "tied_embeddings", "tie_embeddings", tie_embeddings, default=True
-    )
-    checks.positive_int(num_layers, "num_layers")
+    backbone_options = checks.renamed_option(backbone_options, "tied_embeddings", "tie_embeddings")
+    checks.known_options(backbone_options, BACKBONE_OPTIONS, "transformer")
+    backbone_options = with_stack_depths(num_layers, backbone_options)
     dtype = dtype_policy(dtype)
     vectorizer_options = (vocabulary_size, tokenizer_level, lowercase, sequence_length)
     if shared_vocabulary:
@@ -297,24 +266,16 @@ def transformer(
     backbone = TransformerBackbone(
         source_vectorizer.vocabulary_size,
         target_vectorizer.vocabulary_size,
-        num_encoder_layers=num_layers if num_encoder_layers is None else num_encoder_layers,
-        num_decoder_layers=num_layers if num_decoder_layers is None else num_decoder_layers,
-        hidden_dim=hidden_dim,
-        num_heads=num_heads,
-        intermediate_dim=intermediate_dim,
-        dropout=dropout,
-        positions=positions,
         max_sequence_length=max(
             source_vectorizer.sequence_length, target_vectorizer.sequence_length
         ),
-        norm_first=norm_first,
         shared_embeddings=shared_vocabulary,
-        tie_embeddings=tie_embeddings,
         dtype=dtype,
+        **backbone_options,
     )
     model = Seq2Seq(backbone, source_vectorizer, target_vectorizer)
     model.compile(
-        optimizer=transformer_optimizer(hidden_dim, warmup_steps),
+        optimizer=transformer_optimizer(backbone.hidden_dim, warmup_steps),
         label_smoothing=label_smoothing,
         sampler=sampler,
     )
