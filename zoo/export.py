@@ -1,6 +1,7 @@
 """SavedModel export: raw strings in, everything the model computes from them out."""
 
 import base64
+import functools
 import json
 import subprocess
 import sys
@@ -37,8 +38,20 @@ def export_endpoints(model, filepath, endpoints, vectorizers=()):
         for resource in vectorizer.resources:
             archive.track(resource)
     for name, function in endpoints.items():
-        archive.add_endpoint(name, function, input_signature=[STRING_BATCH])
+        archive.add_endpoint(name, _batch_only(function), input_signature=[STRING_BATCH])
     write_atomically(filepath, lambda temporary: archive.write_out(str(temporary), verbose=False))
+
+
+def _batch_only(function):
+    """`function` behind a check that `inputs` is a batch, [batch]: a loaded signature checks
+    its input's dtype but not its rank, and the pipeline would read a string of another rank
+    wrongly. Another rank raises InvalidArgumentError naming `inputs` before any work."""
+
+    @functools.wraps(function)
+    def endpoint(inputs):
+        return function(tf.ensure_shape(inputs, [None]))
+
+    return endpoint
 
 
 def export_text_model(model, filepath, sampler=None, max_length=None):

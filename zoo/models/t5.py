@@ -259,8 +259,9 @@ class T5Backbone(CachedEncoderDecoder):
 
 def _sequence_length(token_ids):
     """The length of a batch of sequences as a scalar tensor: the functional graph has no
-    static length to give the position bias, but the size of its first row is a tensor."""
-    return ops.size(token_ids[0])
+    static length to give the position bias, but the size of a reduction over the batch is a
+    tensor, also for an empty batch (which an export may be sent)."""
+    return ops.size(ops.sum(token_ids, axis=0))
 
 
 # The options of `T5Backbone` that `t5` forwards; the vocabulary gives its size.

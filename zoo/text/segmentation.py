@@ -17,9 +17,19 @@ SPACE_MARKER = "\u2581"
 _PUNCTUATION = rf"{SPACE_MARKER}?[^\pL\pN\pM\s{SPACE_MARKER}]"
 
 
+def valid_utf8(texts):
+    """tf.string texts with each invalid UTF-8 sequence replaced by U+FFFD, as Python's
+    `bytes.decode("utf-8", errors="replace")` does: an export is sent raw bytes, and the
+    normaliser and tokenizers would pass invalid ones through."""
+    return tf.strings.unicode_transcode(
+        texts, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD
+    )
+
+
 def normalize(texts, lowercase=False):
-    """NFKC-normalises, optionally lower-cases, and collapses whitespace to single spaces."""
-    texts = tf_text.normalize_utf8(texts, "NFKC")
+    """Makes `texts` valid UTF-8, NFKC-normalises them, optionally lower-cases them, and
+    collapses whitespace to single spaces."""
+    texts = tf_text.normalize_utf8(valid_utf8(texts), "NFKC")
     if lowercase:
         texts = tf.strings.lower(texts, encoding="utf-8")
     # The marker is ours: a literal one in the input is read as a space.
@@ -57,7 +67,7 @@ def split_sentences(documents):
     and at line breaks; they are stripped, and empty ones are dropped, so an empty or
     blank document has no sentence.
     """
-    marked = tf.strings.regex_replace(documents, _SENTENCE_END, "\\1\n")
+    marked = tf.strings.regex_replace(valid_utf8(documents), _SENTENCE_END, "\\1\n")
     sentences = tf_text.regex_split(marked, delim_regex_pattern=_LINE_BREAKS)
     sentences = tf.strings.strip(sentences)
     return tf.ragged.boolean_mask(sentences, tf.strings.length(sentences) > 0)

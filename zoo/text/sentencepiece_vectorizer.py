@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from zoo.text.segmentation import valid_utf8
 from zoo.text.vectorizer import Vectorizer
 
 # T5's reserved pieces, by id.
@@ -68,7 +69,7 @@ class SentencePieceVectorizer(Vectorizer):
 
     def tokenize(self, texts):
         """tf.string [batch] -> ragged int32 [batch, tokens], without reserved tokens."""
-        return self._sentencepiece.tokenize(texts)
+        return self._sentencepiece.tokenize(valid_utf8(texts))
 
     def detokenize(self, token_ids):
         """int [batch, length] -> tf.string [batch]; reads up to the first end token."""
