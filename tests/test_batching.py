@@ -5,7 +5,9 @@ import collections
 import numpy as np
 import pytest
 
+import zoo
 from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS, tiny_translator
+from zoo.datasets.keyword_documents import keyword_documents
 from zoo.training.batching import DEFAULT_BUCKET_WIDTH, LengthBuckets
 
 # Pairs of many lengths: the memorised corpus, and the same pairs joined two and four at a
@@ -148,3 +150,33 @@ def test_training_traces_a_bounded_number_of_times_as_lengths_vary():
 def test_bad_batch_sizing_raises_clear_errors(model, options, message):
     with pytest.raises(ValueError, match=message):
         model.fit(SOURCES, TARGETS, **options)
+
+
+def documents_of(batches):
+    """The (word token rows, label id) of every document in `batches`, without padding."""
+    documents = collections.Counter()
+    for x, label_ids in batches:
+        token_ids, masks = x["word_token_ids"].numpy(), x["word_padding_mask"].numpy()
+        for document, mask, label_id in zip(token_ids, masks, label_ids.numpy(), strict=True):
+            sentences = tuple(sentence for sentence in real_rows(document, mask) if sentence)
+            documents[(sentences, int(label_id))] += 1
+    return documents
+
+
+def test_a_classifier_batches_documents_with_the_same_number_of_sentences():
+    documents, labels = keyword_documents(60, seed=0)  # of 3 to 6 sentences
+    options = {"embedding_dim": 8, "units": 8, "max_sentences": 5, "max_words": 8}
+    classifier = zoo.hierarchical_attention_classifier(documents, labels, **options)
+    dataset = classifier.training_dataset(documents, labels, batch_size=8)
+    expected = documents_of(classifier.training_dataset(documents, labels, batch_size=60))
+    assert sum(expected.values()) == len(documents)
+    epochs = [list(dataset) for _ in range(2)]
+    for batches in epochs:
+        assert len(batches) == int(dataset.cardinality())
+        assert documents_of(batches) == expected
+        for x, label_ids in batches:
+            assert len(label_ids) <= 8
+            sentences = x["word_padding_mask"].numpy().any(axis=-1).sum(axis=-1)
+            assert len(set(sentences)) == 1  # 6-sentence documents read as 5 (max_sentences)
+    orders = [[label_ids.numpy().tolist() for _, label_ids in batches] for batches in epochs]
+    assert orders[0] != orders[1]  # reshuffled every epoch
