@@ -106,12 +106,20 @@ def test_every_caption_is_what_the_pixels_show(image_size, n):
         assert along_over_across >= 2, caption
 
 
-def test_shapes_are_big_enough_and_apart():
-    images, _ = shapes_captions(100, seed=3)
-    for image in images:
-        boxes = [box for _, *box in read_shapes(image).values()]
+def shape_boxes(n, seed):
+    """Per image of shapes_captions(n, seed), the (top, left, bottom, right) of each shape."""
+    images, _ = shapes_captions(n, seed=seed)
+    return [[box for _, *box in read_shapes(image).values()] for image in images]
+
+
+def test_shapes_are_big_enough():
+    for boxes in shape_boxes(100, seed=3):
         sides = [bottom - top + 1 for top, _, bottom, _ in boxes]
         assert all(14 <= side <= 20 for side in sides)
+
+
+def test_shapes_are_apart():
+    for boxes in shape_boxes(100, seed=3):
         (top_a, left_a, bottom_a, right_a), (top_b, left_b, bottom_b, right_b) = boxes
         vertical_gap = max(top_b - bottom_a, top_a - bottom_b) - 1
         horizontal_gap = max(left_b - right_a, left_a - right_b) - 1
@@ -134,16 +142,20 @@ def test_every_colour_shape_relation_and_word_occurs():
     assert min(counts) > 50
 
 
-def test_shapes_captions_is_deterministic_and_prefix_stable():
+def test_shapes_captions_is_deterministic():
     images, captions = shapes_captions(20, seed=5)
     again_images, again_captions = shapes_captions(20, seed=5)
     np.testing.assert_array_equal(images, again_images)
     assert captions == again_captions
+    other_images, other_captions = shapes_captions(20, seed=6)
+    assert other_captions != captions and not np.array_equal(other_images, images)
+
+
+def test_shapes_captions_is_prefix_stable():
+    images, captions = shapes_captions(20, seed=5)
     prefix_images, prefix_captions = shapes_captions(8, seed=5)
     np.testing.assert_array_equal(prefix_images, images[:8])
     assert prefix_captions == captions[:8]
-    other_images, other_captions = shapes_captions(20, seed=6)
-    assert other_captions != captions and not np.array_equal(other_images, images)
 
 
 def test_shapes_captions_images_go_through_the_preprocessor_unchanged():
@@ -182,13 +194,19 @@ FLICKR8K_PRESENT = {"train": 3_000, "validation": 1_000, "test": 1_000}
 
 @requires_flickr8k
 @pytest.mark.parametrize("split", FLICKR8K_SPLITS)
-def test_flickr8k_split_sizes_and_five_captions_each(split):
+def test_flickr8k_split_sizes(split):
     image_paths, captions = load_flickr8k(FLICKR8K, split)
     assert len(image_paths) == len(captions) == FLICKR8K_PRESENT[split]
     assert len(set(image_paths)) == len(image_paths)
+    assert all(Path(path).is_file() for path in image_paths[:50])
+
+
+@requires_flickr8k
+@pytest.mark.parametrize("split", FLICKR8K_SPLITS)
+def test_flickr8k_has_five_captions_for_each_image(split):
+    _, captions = load_flickr8k(FLICKR8K, split)
     assert all(len(image_captions) == 5 for image_captions in captions)
     assert all(isinstance(caption, str) and caption for group in captions for caption in group)
-    assert all(Path(path).is_file() for path in image_paths[:50])
 
 
 @requires_flickr8k
@@ -214,7 +232,7 @@ def test_flickr8k_train_is_the_staged_prefix_of_the_official_list():
 
 
 @requires_flickr8k
-def test_flickr8k_splits_are_disjoint_and_dev_means_validation():
+def test_flickr8k_splits_are_disjoint():
     names = {
         split: {Path(path).name for path in load_flickr8k(FLICKR8K, split)[0]}
         for split in FLICKR8K_SPLITS
@@ -222,15 +240,25 @@ def test_flickr8k_splits_are_disjoint_and_dev_means_validation():
     assert not names["train"] & names["validation"]
     assert not names["train"] & names["test"]
     assert not names["validation"] & names["test"]
+
+
+@requires_flickr8k
+def test_flickr8k_dev_means_validation():
     assert load_flickr8k(FLICKR8K, "dev") == load_flickr8k(FLICKR8K, "validation")
 
 
 @requires_flickr8k
-def test_flickr8k_images_are_224_rgb_and_preprocess_unchanged():
+def test_flickr8k_images_are_224_rgb():
+    image_paths, _ = load_flickr8k(FLICKR8K, "test")
+    decoded = tf.io.decode_jpeg(tf.io.read_file(image_paths[1])).numpy()
+    assert decoded.shape == (224, 224, 3)
+
+
+@requires_flickr8k
+def test_flickr8k_images_go_through_the_preprocessor_unchanged():
     image_paths, _ = load_flickr8k(FLICKR8K, "test")
     pixels = ImagePreprocessor(224, normalization=None)(image_paths[:2]).numpy()
     decoded = tf.io.decode_jpeg(tf.io.read_file(image_paths[1])).numpy()
-    assert decoded.shape == (224, 224, 3)
     np.testing.assert_array_equal(pixels[1], decoded.astype(np.float32))
 
 
@@ -260,22 +288,31 @@ def write_flickr8k(root, images, token_lines, splits, text_directory=".", image_
         (root / text_directory / f"Flickr_8k.{file_stem}.txt").write_text(names, encoding="utf-8")
 
 
-def test_flickr8k_upstream_layout_and_caption_order(tmp_path):
+def write_upstream_flickr8k(root):
     # Caption lines out of order, a blank line and a key with no image: as upstream can be.
     token_lines = ["b.jpg#1\tB one", "a.jpg#1\tA one", "a.jpg#0\tA zero", "", "b.jpg#0\tB zero"]
     token_lines.append("z.jpg.1#0\tno image")
     write_flickr8k(
-        tmp_path,
+        root,
         ["a.jpg", "b.jpg"],
         token_lines,
         {"train": ["b.jpg", "a.jpg"], "test": ["a.jpg"]},
         text_directory="Flickr8k_text",
         image_directory="Flicker8k_Dataset",
     )
-    image_paths, captions = load_flickr8k(tmp_path)
+
+
+def test_flickr8k_reads_the_upstream_layout(tmp_path):
+    write_upstream_flickr8k(tmp_path)
+    image_paths, _ = load_flickr8k(tmp_path)
     assert image_paths == [
         str(tmp_path / "Flicker8k_Dataset" / name) for name in ("b.jpg", "a.jpg")
     ]
+
+
+def test_flickr8k_orders_the_captions_of_an_image_by_their_number(tmp_path):
+    write_upstream_flickr8k(tmp_path)
+    _, captions = load_flickr8k(tmp_path)
     assert captions == [["B zero", "B one"], ["A zero", "A one"]]
     assert load_flickr8k(tmp_path, "test")[1] == [["A zero", "A one"]]
 

@@ -122,18 +122,33 @@ def test_evaluate_reports_loss_and_bleu_against_every_reference(trained):
 # === Attention ===
 
 
-def test_attention_rows_sum_to_one_over_the_grid_and_plot(trained):
-    decoder, model, predicted = trained
+def attention_on_three_held_out_images(trained):
+    """(model, captions, attention) as `predict(..., return_attention=True)` gives them for
+    three held-out images; skips show-and-tell, which has no attention (a bad input test
+    checks that it says so)."""
+    decoder, model, _ = trained
     if decoder == "show-and-tell":
-        with raises(ValueError, "`return_attention=True` needs a model with attention"):
-            model.predict(TEST_IMAGES[:1], return_attention=True)
-        return
-    captions, attention = model.predict(TEST_IMAGES[:3], return_attention=True)
+        pytest.skip("show-and-tell has no attention")
+    return model, *model.predict(TEST_IMAGES[:3], return_attention=True)
+
+
+def test_returning_attention_keeps_the_captions(trained):
+    _, _, predicted = trained
+    _, captions, attention = attention_on_three_held_out_images(trained)
     assert captions == predicted[:3]
     for caption, one in zip(captions, attention, strict=True):
         assert one["caption"] == [*caption.split(), "[END]"]
+
+
+def test_attention_rows_sum_to_one_over_the_grid(trained):
+    model, _, attention = attention_on_three_held_out_images(trained)
+    for one in attention:
         assert one["weights"].shape == (len(one["caption"]), *model.backbone.grid_shape)
         np.testing.assert_allclose(one["weights"].sum(axis=(1, 2)), 1.0, atol=1e-5)
+
+
+def test_attention_plot_titles_each_panel_with_its_token(trained):
+    _, _, attention = attention_on_three_held_out_images(trained)
     figure = zoo.plot_caption_attention(TEST_IMAGES[0], **attention[0])
     titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
     assert titles == attention[0]["caption"]
@@ -238,12 +253,17 @@ def test_a_frozen_encoder_runs_once_per_image_and_trains_as_the_full_graph(decod
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
-def test_small_cnn_batch_norm_is_the_default_and_can_be_turned_off():
+def test_small_cnn_batch_norm_is_the_default():
     backbone = tiny_captioner("show-and-tell").backbone
     cnn = backbone.image_encoder
     assert backbone.get_config()["encoder_batch_norm"] is True
     assert [layer.momentum for layer in cnn.normalizations] == [0.9, 0.9, 0.9]
     assert not any(convolution.use_bias for convolution in cnn.convolutions)
+
+
+def test_small_cnn_batch_norm_can_be_turned_off():
+    backbone = tiny_captioner("show-and-tell").backbone
+    cnn = backbone.image_encoder
     plain = tiny_captioner("show-and-tell", encoder_batch_norm=False).backbone
     assert plain.image_encoder.normalizations == []
     assert all(convolution.use_bias for convolution in plain.image_encoder.convolutions)
@@ -293,21 +313,27 @@ def test_an_option_of_another_decoder_is_refused(decoder, option):
         )
 
 
-def test_keras_applications_encoder_builds_without_download_and_loads_local_weights(tmp_path):
-    model = tiny_captioner("show-attend-tell", encoder="mobilenet", encoder_alpha=0.25)
+def mobilenet_captioner(**options):
+    return tiny_captioner("show-attend-tell", encoder="mobilenet", encoder_alpha=0.25, **options)
+
+
+def test_keras_applications_encoder_builds_without_download():
+    model = mobilenet_captioner()
     assert model.image_preprocessor.normalization == "tf"
     assert isinstance(model.predict(TEST_IMAGES[0]), str)
+    with raises(ValueError, "would download the weights, and zoo downloads nothing"):
+        tiny_captioner("show-attend-tell", encoder="mobilenet", encoder_weights="imagenet")
+
+
+def test_keras_applications_encoder_loads_local_weights(tmp_path):
+    model = mobilenet_captioner()
     path = str(tmp_path / "mobilenet.weights.h5")
     model.backbone.image_encoder.save_weights(path)
-    loaded = tiny_captioner(
-        "show-attend-tell", encoder="mobilenet", encoder_alpha=0.25, encoder_weights=path
-    )
+    loaded = mobilenet_captioner(encoder_weights=path)
     for expected, actual in zip(
         model.backbone.image_encoder.weights, loaded.backbone.image_encoder.weights, strict=True
     ):
         np.testing.assert_array_equal(actual.numpy(), expected.numpy())
-    with raises(ValueError, "would download the weights, and zoo downloads nothing"):
-        tiny_captioner("show-attend-tell", encoder="mobilenet", encoder_weights="imagenet")
 
 
 def test_fine_tuning_the_last_layers_keeps_the_rest_and_batch_norm_frozen(tmp_path):
@@ -329,7 +355,8 @@ def test_fine_tuning_the_last_layers_keeps_the_rest_and_batch_norm_frozen(tmp_pa
         model.backbone.set_trainable_encoder(-1)
 
 
-def test_augmentation_changes_training_images_only_and_is_saved(tmp_path):
+def augmented_captioner():
+    """(model, x, inference outputs on x): a captioner that translates its training images."""
     # Without batch norm, whose batch statistics would also change the training outputs
     # (and whose moving statistics a training call updates).
     model = tiny_captioner(
@@ -338,9 +365,17 @@ def test_augmentation_changes_training_images_only_and_is_saved(tmp_path):
         encoder_batch_norm=False,
     )
     x, _, _ = model.preprocess(TEST_IMAGES[:4], tf.constant(TEST_CAPTIONS[:4]))
-    inference = model.backbone(x, training=False).numpy()
+    return model, x, model.backbone(x, training=False).numpy()
+
+
+def test_augmentation_changes_training_images_only():
+    model, x, inference = augmented_captioner()
     np.testing.assert_array_equal(model.backbone(x, training=False).numpy(), inference)
     assert not np.allclose(model.backbone(x, training=True).numpy(), inference, atol=1e-3)
+
+
+def test_augmentation_is_saved(tmp_path):
+    model, x, inference = augmented_captioner()
     model.save(tmp_path / "augmented.keras")
     loaded = zoo.load(tmp_path / "augmented.keras")
     assert isinstance(loaded.backbone.augmentation[0], keras.layers.RandomTranslation)
@@ -377,6 +412,12 @@ BAD_INPUTS = [
         lambda model: model.predict(TRAIN_IMAGES[0, :, :, 0]),
         ValueError,
         "`x` must be one image [height, width, channels] or a batch",
+    ),
+    (
+        "attention from a decoder without it",
+        lambda model: model.predict(TEST_IMAGES[:1], return_attention=True),
+        ValueError,
+        "`return_attention=True` needs a model with attention",
     ),
     (
         "unknown decoder",

@@ -137,12 +137,15 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
     assert zoo.precision.cpu_flags(tmp_path / "absent") == frozenset()
 
 
-def test_policy_names_pass_through_and_unknown_ones_are_named():
+def test_policy_names_pass_through():
     assert zoo.dtype_policy(None) is None
     for name in ("float32", "mixed_bfloat16", "mixed_float16", "bfloat16"):
         assert zoo.dtype_policy(name) == name
     policy = keras.DTypePolicy(BF16)
     assert zoo.dtype_policy(policy) is policy
+
+
+def test_unknown_policy_names_are_named():
     for bad in ("mixed_bfloat", "Auto", 16):
         with pytest.raises(ValueError, match=rf"`dtype`.*got {re.escape(repr(bad))}\."):
             zoo.dtype_policy(bad)
@@ -205,15 +208,20 @@ def global_mixed_bfloat16():
         keras.config.set_dtype_policy(previous)
 
 
-def test_dtype_none_takes_the_global_policy_and_a_name_overrides_it(
-    global_mixed_bfloat16, tmp_path
-):
+def test_dtype_none_takes_the_global_policy(global_mixed_bfloat16):
     followed = tiny_translator(SOURCES, TARGETS, attention="luong-general")
     assert followed.backbone.dtype_policy.name == BF16
     assert layer_policies(followed.backbone) == {BF16}
+
+
+def test_a_dtype_name_overrides_the_global_policy(global_mixed_bfloat16):
     overridden = tiny_translator(SOURCES, TARGETS, attention="luong-general", dtype="float32")
     assert overridden.backbone.dtype_policy.name == "float32"
     assert layer_policies(overridden.backbone) == {"float32"}
+
+
+def test_a_backbone_reloads_under_the_policy_it_was_built_with(global_mixed_bfloat16, tmp_path):
+    followed = tiny_translator(SOURCES, TARGETS, attention="luong-general")
     followed.backbone.save(tmp_path / "followed.keras")
     keras.config.set_dtype_policy("float32")
     reloaded = zoo.load(tmp_path / "followed.keras")

@@ -84,22 +84,32 @@ def test_reverse_source_feeds_the_encoder_the_reversed_tokens():
     )
 
 
-def test_given_embedding_matrices_are_used_and_can_be_frozen():
+def embedding_matrices():
+    """{"source": matrix, "target": matrix}: random embeddings of the tiny vocabularies."""
     reference = tiny_translator(SOURCES, TARGETS)
     source_size = reference.source_vectorizer.vocabulary_size
     target_size = reference.target_vectorizer.vocabulary_size
     rng = np.random.default_rng(0)
     source_matrix = rng.normal(size=(source_size, 32)).astype("float32")
     target_matrix = rng.normal(size=(target_size, 32)).astype("float32")
+    return {"source": source_matrix, "target": target_matrix}
+
+
+def test_given_embedding_matrices_are_used():
+    matrices = embedding_matrices()
+    model = tiny_translator(SOURCES, TARGETS, pretrained_embeddings=matrices)
+    np.testing.assert_array_equal(model.backbone.encoder_embedding.embeddings, matrices["source"])
+    np.testing.assert_array_equal(model.backbone.decoder_embedding.embeddings, matrices["target"])
+
+
+def test_given_embedding_matrices_can_be_frozen():
+    matrices = embedding_matrices()
     model = tiny_translator(
-        SOURCES,
-        TARGETS,
-        pretrained_embeddings={"source": source_matrix, "target": target_matrix},
-        trainable_embeddings=False,
+        SOURCES, TARGETS, pretrained_embeddings=matrices, trainable_embeddings=False
     )
     model.fit(SOURCES, TARGETS, epochs=2, batch_size=4, verbose=0)
-    np.testing.assert_array_equal(model.backbone.encoder_embedding.embeddings, source_matrix)
-    np.testing.assert_array_equal(model.backbone.decoder_embedding.embeddings, target_matrix)
+    np.testing.assert_array_equal(model.backbone.encoder_embedding.embeddings, matrices["source"])
+    np.testing.assert_array_equal(model.backbone.decoder_embedding.embeddings, matrices["target"])
 
 
 def test_embedding_matrices_in_embeddings_initializer_still_load_with_a_warning():

@@ -52,16 +52,19 @@ def test_evaluate_reports_loss_token_accuracy_and_bleu(model):
     assert metrics["bleu"] == pytest.approx(100.0)
 
 
-def test_beam_n_best_lists_are_sorted_and_one_beam_equals_greedy(model, greedy_outputs):
-    sources = MEMORY_SOURCES[:6]
+def test_beam_n_best_lists_are_sorted(model):
     n_best, scores = model.predict(
-        sources,
+        MEMORY_SOURCES[:6],
         sampler=zoo.decoding.BeamSampler(num_beams=3, return_all_beams=True),
         return_scores=True,
     )
     assert [len(candidates) for candidates in n_best] == [3] * 6
     assert scores.shape == (6, 3) and (np.diff(scores, axis=1) <= 0).all()
     assert [candidates[0] for candidates in n_best] == MEMORY_OUTPUTS[:6]
+
+
+def test_one_beam_equals_greedy(model, greedy_outputs):
+    sources = MEMORY_SOURCES[:6]
     one_beam, one_beam_scores = model.predict(
         sources, sampler=zoo.decoding.BeamSampler(num_beams=1), return_scores=True
     )

@@ -138,11 +138,14 @@ def test_t5_attention_cache_steps_equal_full_causal_attention_under_xla():
     np.testing.assert_allclose(cross, layer(inputs)[0], atol=1e-6)
 
 
-def test_t5_attention_rejects_bad_arguments_and_survives_serialization():
+def test_t5_attention_rejects_bad_arguments():
     with pytest.raises(ValueError, match=r"`key_value_dim`.*0"):
         T5Attention(2, 0)
     with pytest.raises(ValueError, match=r"`dropout`.*1\.5"):
         T5Attention(2, 4, dropout=1.5)
+
+
+def test_t5_attention_survives_serialization():
     layer = T5Attention(2, 4, dropout=0.1)
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
     assert restored.get_config() == layer.get_config()

@@ -118,7 +118,7 @@ def test_a_cached_decoding_step_gets_its_row_of_the_full_matrix_under_xla():
     )
 
 
-def test_relative_position_bias_survives_serialization_and_follows_the_dtype_policy():
+def test_relative_position_bias_survives_serialization():
     layer = RelativePositionBias(num_heads=2, num_buckets=8, max_distance=16, bidirectional=False)
     bias = layer(query_length=5, key_length=5)
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
@@ -126,6 +126,9 @@ def test_relative_position_bias_survives_serialization_and_follows_the_dtype_pol
     restored.set_weights(layer.get_weights())
     assert restored.get_config() == layer.get_config()
     np.testing.assert_array_equal(restored(query_length=5, key_length=5), bias)
+
+
+def test_relative_position_bias_follows_the_dtype_policy():
     half = RelativePositionBias(num_heads=2, dtype="mixed_float16")
     assert half(query_length=2, key_length=2).dtype == "float16"
     assert half.embeddings.dtype == "float32"
@@ -187,16 +190,31 @@ FEED_FORWARDS = {
 }
 
 
-@pytest.mark.parametrize("options", FEED_FORWARDS.values(), ids=FEED_FORWARDS.keys())
-def test_feed_forward_matches_numpy_and_has_no_biases(options):
+def built_feed_forward(options):
+    """(layer, inputs, inference outputs): a feed-forward layer with dropout, called once."""
     layer = FeedForward(hidden_dim=6, intermediate_dim=10, dropout=0.5, **options)
     inputs = RNG.normal(size=(2, 3, 4)).astype("float32")
-    outputs = layer(inputs)
+    return layer, inputs, layer(inputs)
+
+
+@pytest.mark.parametrize("options", FEED_FORWARDS.values(), ids=FEED_FORWARDS.keys())
+def test_feed_forward_matches_numpy(options):
+    layer, inputs, outputs = built_feed_forward(options)
     assert outputs.shape == (2, 3, 6)
+    np.testing.assert_allclose(outputs, numpy_feed_forward(layer, inputs), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("options", FEED_FORWARDS.values(), ids=FEED_FORWARDS.keys())
+def test_feed_forward_has_no_biases(options):
+    layer, _, _ = built_feed_forward(options)
     assert sorted(w.path.split("/")[-1] for w in layer.weights) == ["kernel"] * (
         3 if layer.gated else 2
     )
-    np.testing.assert_allclose(outputs, numpy_feed_forward(layer, inputs), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("options", FEED_FORWARDS.values(), ids=FEED_FORWARDS.keys())
+def test_feed_forward_applies_dropout_in_training(options):
+    layer, inputs, outputs = built_feed_forward(options)
     dropped = np.asarray(layer(inputs, training=True))
     assert not np.allclose(dropped, outputs)
 

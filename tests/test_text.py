@@ -72,12 +72,20 @@ def test_pack_truncates_adds_start_end_and_pads_to_the_longest(add_start, add_en
         np.testing.assert_array_equal(padding_mask, np.arange(width) < np.array(lengths))
 
 
-def test_detokenize_stops_at_the_end_token_and_empty_text_round_trips():
+def test_detokenize_stops_at_the_end_token():
     vectorizer = TextVectorizer.from_corpus(CORPUS, 200)
     run = vectorizer.tokenize(tf.constant(["Run!"])).to_list()[0]
-    first = [*run, vectorizer.end_token_id, *run]
-    ids = tf.constant([first, [vectorizer.end_token_id] + [0] * (len(first) - 1)])
-    assert vectorizer.detokenize(ids).numpy().tolist() == [b"Run!", b""]
+    ids = tf.constant([[*run, vectorizer.end_token_id, *run]])
+    assert vectorizer.detokenize(ids).numpy().tolist() == [b"Run!"]
+
+
+def test_empty_text_round_trips():
+    vectorizer = TextVectorizer.from_corpus(CORPUS, 200)
+    token_ids, _ = vectorizer(tf.constant([""]))
+    assert vectorizer.detokenize(token_ids).numpy().tolist() == [b""]
+    # As a decoder writes it: the end token first, then padding.
+    ids = tf.constant([[vectorizer.end_token_id, 0, 0]])
+    assert vectorizer.detokenize(ids).numpy().tolist() == [b""]
 
 
 def test_long_input_is_truncated_to_sequence_length():
@@ -89,10 +97,16 @@ def test_long_input_is_truncated_to_sequence_length():
     assert vectorizer.detokenize(token_ids).numpy()[0].decode().startswith("Run! Run!")
 
 
-def test_lowercase_option_and_unknown_characters():
+def test_lowercase_option_lowercases_the_text():
     vectorizer = TextVectorizer.from_corpus(["the dog runs."], 50, lowercase=True)
-    token_ids, _ = vectorizer(tf.constant(["THE DOG RUNS.", "the zebra"]))
-    assert vectorizer.detokenize(token_ids).numpy().tolist() == [b"the dog runs.", b"the [UNK]"]
+    token_ids, _ = vectorizer(tf.constant(["THE DOG RUNS."]))
+    assert vectorizer.detokenize(token_ids).numpy().tolist() == [b"the dog runs."]
+
+
+def test_unknown_characters_detokenize_as_the_unknown_token():
+    vectorizer = TextVectorizer.from_corpus(["the dog runs."], 50, lowercase=True)
+    token_ids, _ = vectorizer(tf.constant(["the zebra"]))
+    assert vectorizer.detokenize(token_ids).numpy().tolist() == [b"the [UNK]"]
 
 
 def test_config_round_trip_tokenizes_identically():
