@@ -3,6 +3,7 @@
 from zoo.layers.attention import Attention
 from zoo.layers.attention_pooling import AttentionPooling
 from zoo.layers.bahdanau_attention import BahdanauAttention
+from zoo.layers.cached_attention import CachedMultiHeadAttention
 from zoo.layers.doubly_stochastic_regularization import DoublyStochasticRegularization
 from zoo.layers.feed_forward import FeedForward
 from zoo.layers.luong_attention import LuongAttention
@@ -24,6 +25,7 @@ __all__ = [
     "Attention",
     "AttentionPooling",
     "BahdanauAttention",
+    "CachedMultiHeadAttention",
     "DoublyStochasticRegularization",
     "FeedForward",
     "LuongAttention",

@@ -39,7 +39,7 @@ class Float32Softmax:
     them in the compute dtype unless its fused kernel runs).
 
     Example:
-    >>> class Attention(Float32Softmax, keras_hub.layers.CachedMultiHeadAttention):
+    >>> class Attention(Float32Softmax, keras.layers.MultiHeadAttention):
     ...     pass
     """
 

@@ -1,14 +1,7 @@
 import keras
-import keras_hub
 from keras import ops
 
-from zoo.layers.head_major_attention import (
-    attend,
-    attention_weights,
-    heads_first,
-    write_at_index,
-)
-from zoo.layers.masked_softmax import Float32Softmax
+from zoo.layers.cached_attention import CachedMultiHeadAttention
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -18,15 +11,14 @@ class TransformerDecoderLayer(keras.layers.Layer):
     Masked self-attention, cross-attention over the encoder outputs and a position-wise
     feed-forward network, each followed by dropout and a residual connection, with layer
     normalisation after each (the paper) or before each (`norm_first`). It computes what
-    `keras_hub.layers.TransformerDecoder` computes, from the same
-    `keras_hub.layers.CachedMultiHeadAttention` blocks, and exists because that layer cannot
+    `keras_hub.layers.TransformerDecoder` computes, and exists because that layer cannot
     return its cross-attention weights, which `predict(..., return_attention=True)` shows.
 
     Cached decoding: `cross_attention_cache(encoder_outputs)` projects the encoder outputs to
     keys and values once per source; each step then feeds one token with a fixed-size
     self-attention cache, keys and values [batch, num_heads, max_length, head_dim] each, that
     the step writes at `cache_index`, so the decoding loop keeps static shapes and compiles
-    under XLA (see `cached_attention`).
+    under XLA (see `zoo.layers.CachedMultiHeadAttention`).
 
     Args:
         num_heads: int, attention heads; must divide the hidden size.
@@ -90,14 +82,14 @@ class TransformerDecoderLayer(keras.layers.Layer):
         self.head_dim = hidden_dim // self.num_heads
         attention = {
             "num_heads": self.num_heads,
-            "key_dim": self.head_dim,
+            "head_dim": self.head_dim,
             "dropout": self.dropout,
             "kernel_initializer": self.kernel_initializer,
             "dtype": self.dtype_policy,
         }
-        self.self_attention = _CachedMultiHeadAttention(name="self_attention", **attention)
-        self.self_attention.build(inputs_shape, inputs_shape)
-        self.cross_attention = _CachedMultiHeadAttention(name="cross_attention", **attention)
+        self.self_attention = CachedMultiHeadAttention(name="self_attention", **attention)
+        self.self_attention.build(inputs_shape)
+        self.cross_attention = CachedMultiHeadAttention(name="cross_attention", **attention)
         self.cross_attention.build(inputs_shape, encoder_outputs_shape or inputs_shape)
         self.intermediate_dense = keras.layers.Dense(
             self.intermediate_dim,
@@ -126,10 +118,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
     def cross_attention_cache(self, encoder_outputs):
         """The encoder outputs projected to this layer's cross-attention keys and values,
         [batch, num_heads, source_length, head_dim] each, computed once per source."""
-        return (
-            heads_first(self.cross_attention._key_dense(encoder_outputs)),
-            heads_first(self.cross_attention._value_dense(encoder_outputs)),
-        )
+        return self.cross_attention.key_value(encoder_outputs)
 
     def call(
         self,
@@ -149,33 +138,31 @@ class TransformerDecoderLayer(keras.layers.Layer):
         self_attention_mask = causal_attention_mask(
             x, padding_mask, self_attention_cache, cache_index
         )
+        self_attention = self.self_attention(
+            x,
+            attention_mask=self_attention_mask,
+            cache=self_attention_cache,
+            cache_index=cache_index,
+            training=training,
+        )
         if cached:
-            x, _, self_attention_cache = cached_attention(
-                self.self_attention, x, self_attention_cache, cache_index, self_attention_mask
-            )
+            x, _, self_attention_cache = self_attention
         else:
-            x = self.self_attention(x, x, attention_mask=self_attention_mask, training=training)
+            x, _ = self_attention
         residual = self._add_and_normalize(inputs, x, self_norm, training)
 
         x = self._normalize_input(residual, cross_norm)
         cross_attention_mask = None
         if encoder_padding_mask is not None:
             cross_attention_mask = ops.expand_dims(encoder_padding_mask, 1)
-        if cached:
-            x, scores, _ = cached_attention(
-                self.cross_attention,
-                x,
-                cross_attention_cache,
-                attention_mask=cross_attention_mask,
-            )
-        else:
-            x, scores = self.cross_attention(
-                x,
-                encoder_outputs,
-                attention_mask=cross_attention_mask,
-                return_attention_scores=True,
-                training=training,
-            )
+        # With a cache, the keys and values come from it and `encoder_outputs` goes unread.
+        x, scores, *_ = self.cross_attention(
+            x,
+            encoder_outputs,
+            attention_mask=cross_attention_mask,
+            cache=cross_attention_cache,
+            training=training,
+        )
         residual = self._add_and_normalize(residual, x, cross_norm, training)
 
         x = self._normalize_input(residual, feed_forward_norm)
@@ -210,52 +197,6 @@ class TransformerDecoderLayer(keras.layers.Layer):
         return config
 
 
-def cached_attention(attention, query, cache, cache_index=None, attention_mask=None):
-    """A `keras_hub.layers.CachedMultiHeadAttention` over a head-major `(keys, values)` cache.
-
-    That layer keeps keys and values stacked in one cache [batch, 2, length, heads, head_dim],
-    which every step splits and stacks back whole, and in a layout that XLA transposes every
-    step; this computes what its `call` computes at inference, from the same projections,
-    over two caches [batch, heads, length, head_dim] (`zoo.layers.head_major_attention`) that
-    each step writes at its index.
-
-    Args:
-        attention: the `CachedMultiHeadAttention` (any `keras.layers.MultiHeadAttention`
-            whose projections have biases, as this layer builds them).
-        query: [batch, query_length, hidden_dim].
-        cache: `(keys, values)`, each [batch, heads, cache_length, head_dim].
-        cache_index: None to attend over the cache as it is (cross-attention), or the index
-            at which `query`'s own keys and values are written first (self-attention).
-        attention_mask: bool [batch, query_length, cache_length] or broadcastable.
-
-    Returns:
-        `(outputs, weights, cache)`: [batch, query_length, hidden_dim], the attention weights
-        [batch, heads, query_length, cache_length] and the (updated) cache.
-    """
-    if cache_index is not None:
-        queries, new_keys, new_values = query_key_value(attention, query)
-        cache = write_at_index(cache, heads_first(new_keys), heads_first(new_values), cache_index)
-    else:
-        queries = attention._query_dense(query)
-    keys, values = cache
-    queries = queries * ops.cast(attention._inverse_sqrt_key_dim, query.dtype)
-    weights = ops.cast(attention_weights(queries, keys, attention_mask), query.dtype)
-    outputs = attention._output_dense(attend(weights, values))
-    return outputs, weights, cache
-
-
-def query_key_value(attention, query):
-    """`attention`'s query, key and value projections of `query`, [batch, length, heads,
-    head_dim] each, as one product with the three kernels side by side: a decoding step
-    reads them in one pass (greedy decoding at batch 1 measured 12% faster than with three
-    products, `bench/README.md`)."""
-    projections = (attention._query_dense, attention._key_dense, attention._value_dense)
-    kernel = ops.concatenate([dense.kernel for dense in projections], axis=1)
-    bias = ops.concatenate([dense.bias for dense in projections], axis=0)
-    projected = ops.einsum("btd,dhk->bthk", query, ops.cast(kernel, query.dtype))
-    return ops.split(projected + ops.cast(bias, query.dtype), 3, axis=2)
-
-
 def causal_attention_mask(x, padding_mask, cache, cache_index):
     """Which positions each query may attend to: [batch, queries, keys] (or broadcastable).
 
@@ -272,7 +213,3 @@ def causal_attention_mask(x, padding_mask, cache, cache_index):
     if padding_mask is not None:
         mask = ops.logical_and(mask, ops.expand_dims(padding_mask, 1))
     return mask
-
-
-class _CachedMultiHeadAttention(Float32Softmax, keras_hub.layers.CachedMultiHeadAttention):
-    """`keras_hub.layers.CachedMultiHeadAttention` with its softmax in float32."""
