@@ -108,36 +108,6 @@ def test_t5_attention_initialisation_folds_in_the_scaling():
         assert stddevs[name] == pytest.approx(stddev, rel=0.05), name
 
 
-def test_t5_attention_cache_steps_equal_full_causal_attention_under_xla():
-    layer = T5Attention(num_heads=2, key_value_dim=4)
-    inputs = RNG.normal(size=(2, 5, 8)).astype("float32")
-    position_bias = RNG.normal(size=(1, 2, 5, 5)).astype("float32")
-    causal = np.tril(np.ones((5, 5), bool))[None]
-    full, full_weights = layer(inputs, position_bias=position_bias, attention_mask=causal)
-
-    @tf.function(jit_compile=True)
-    def step(token, cache, index):
-        positions = tf.range(5)
-        return layer(
-            token,
-            position_bias=tf.gather(position_bias, [index], axis=2),
-            attention_mask=tf.reshape(positions <= index, (1, 1, 5)),
-            cache=cache,
-            cache_index=index,
-        )
-
-    cache = (tf.zeros((2, 2, 5, 4)), tf.zeros((2, 2, 5, 4)))  # [batch, heads, length, dim]
-    for index in range(5):
-        outputs, weights, cache = step(inputs[:, index : index + 1], cache, tf.constant(index))
-        np.testing.assert_allclose(outputs[:, 0], full[:, index], atol=1e-5)
-        np.testing.assert_allclose(weights[:, :, 0], full_weights[:, :, index], atol=1e-6)
-    assert step.experimental_get_tracing_count() == 1
-    np.testing.assert_allclose(cache, layer.key_value(inputs), atol=1e-6)
-    # Precomputed keys and values: the inputs given as `value` go unread.
-    cross, _, _ = layer(inputs, inputs * 0, cache=layer.key_value(inputs))
-    np.testing.assert_allclose(cross, layer(inputs)[0], atol=1e-6)
-
-
 def test_t5_attention_rejects_bad_arguments():
     with pytest.raises(ValueError, match=r"`key_value_dim`.*0"):
         T5Attention(2, 0)
