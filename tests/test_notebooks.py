@@ -45,21 +45,10 @@ def test_notebook_runs(path, python3_kernel, tmp_path, monkeypatch):
         pytest.fail(f"{path.name} failed (kernel {sys.executable}):\n{message}", pytrace=False)
 
 
-# Notebooks whose full run is still to do: committed without outputs until then, never with
-# a quick or partial run's.
-NOT_YET_RUN = {"01_lstm_translator.ipynb"}
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
 def test_notebook_is_committed_with_the_outputs_of_a_full_run(path):
     cells = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
     counts = [cell.execution_count for cell in cells]
-    if path.name in NOT_YET_RUN:
-        assert not any(cell.outputs for cell in cells) and set(counts) == {None}, (
-            f"{path.name} carries outputs: run it in full with `make notebooks`, then take it "
-            "out of NOT_YET_RUN."
-        )
-        return
     rerun = "rerun it with `make notebooks`"
     assert counts == list(range(1, len(cells) + 1)), (
         f"{path.name}: not one run from top to bottom (execution counts {counts}): {rerun}."
