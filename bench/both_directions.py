@@ -4,14 +4,16 @@ The shipped English<->French presets are two `t5-compact` models, one per direct
 alternative is one model of the same size trained on both directions at once, told which by a
 task prefix ("translate English to French: ..."): half the bytes, if it translates as well.
 This script trains that model with the presets' recipe (bench/train_preset.py: same
-architecture, vocabulary size, batches, early stopping) for the two presets' training time
-together, scores each direction on the whole test split as the presets were scored (greedy,
-float16 weights loaded in float32), and prints both options side by side: BLEU per direction
-and bytes on disk. Run it alone on the machine; the last line is one JSON object.
+architecture, vocabulary size, batches, early stopping) on as many pairs as the two presets
+saw together (their epochs, each over one direction's pairs, summed and halved: an epoch
+here holds both directions), scores each direction on the whole test split as the presets
+were scored (greedy, float16 weights loaded in float32), and prints both options side by
+side: BLEU per direction and bytes on disk. Run it alone on the machine; the last line is one
+JSON object.
 
     TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/both_directions.py
 
-A quick check that it all runs: `--minutes 0.5 --max-test-pairs 100`.
+A quick check that it all runs: `--epochs 1 --minutes 0.5 --max-test-pairs 100`.
 """
 
 import argparse
@@ -29,9 +31,9 @@ from zoo.preset.format import METADATA, SHIPPED
 LANGUAGES = {"en": "English", "fr": "French"}
 ONE_WAY_PRESETS = {("en", "fr"): "tatoeba_t5_en_fr", ("fr", "en"): "tatoeba_t5_fr_en"}
 WEIGHTS_DTYPE = "float16"  # as both one-way presets ship
-# The one-way presets' training minutes, from their cards (early-stopped runs): the default
-# budget, so that both options get the same training time.
-ONE_WAY_TRAINING_MINUTES = 52.4 + 37.6
+# The one-way presets' epochs, from their cards (early-stopped runs): an epoch of both
+# directions holds twice the pairs, so the same training is half as many epochs.
+ONE_WAY_EPOCHS = 15 + 11
 
 
 def parse_args():
@@ -40,10 +42,13 @@ def parse_args():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--minutes",
-        type=float,
-        default=ONE_WAY_TRAINING_MINUTES,
-        help="training time budget (default: the one-way presets' training minutes together)",
+        "--epochs",
+        type=int,
+        default=-(-ONE_WAY_EPOCHS // 2),
+        help="most epochs of both directions (default: the one-way presets' pairs together)",
+    )
+    parser.add_argument(
+        "--minutes", type=float, default=100.0, help="training time budget, a safety stop"
     )
     parser.add_argument(
         "--max-test-pairs", type=int, default=None, help="score on the first N (quick checks)"
@@ -89,6 +94,7 @@ def main():
         *both_ways_texts("train"),
         (validation_inputs[: 2 * VALIDATION_PAIRS], validation_targets[: 2 * VALIDATION_PAIRS]),
         args.minutes,
+        args.epochs,
     )
     with tempfile.TemporaryDirectory() as directory:
         model.save_to_preset(f"{directory}/preset", weights_dtype=WEIGHTS_DTYPE)
@@ -110,6 +116,7 @@ def main():
         {
             "benchmark": "both_directions",
             "budget_minutes": args.minutes,
+            "max_epochs": args.epochs,
             **figures,
             "test_bleu": rows,
             "one_way_presets_bytes": one_way_bytes,

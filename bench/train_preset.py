@@ -74,9 +74,10 @@ def parse_args():
     return parser.parse_args()
 
 
-def fit_recipe(sources, targets, validation, minutes):
+def fit_recipe(sources, targets, validation, minutes, max_epochs=None):
     """Builds `MODEL` on the texts and trains it as every preset is trained: batches of
-    `BATCH_SIZE`, for at most `minutes`, keeping the weights of the best validation loss.
+    `BATCH_SIZE`, for at most `minutes` (and `max_epochs`, if given), keeping the weights of
+    the best validation loss.
 
     Returns the model and the training figures that go in a card.
     """
@@ -86,7 +87,7 @@ def fit_recipe(sources, targets, validation, minutes):
         sources,
         targets,
         batch_size=BATCH_SIZE,
-        epochs=1000,  # the time limit or early stopping ends training first
+        epochs=max_epochs or 1000,  # else the time limit or early stopping ends training
         validation_data=validation,
         callbacks=[
             zoo.callbacks.TimeLimit(60 * minutes),
