@@ -34,7 +34,7 @@ class CachedMultiHeadAttention(keras.layers.Layer):
     precomputed keys and values (`key_value(encoder_outputs)`, for cross-attention) and
     `value` goes unread. Keys and values stay two tensors, unlike
     `keras_hub.layers.CachedMultiHeadAttention`'s one stacked cache, which every step splits
-    and stacks back whole (slower: `bench/kv_cache.py`).
+    and stacks back whole (1.67x slower: `bench/README.md`, "Figures behind choices").
 
     Args:
         num_heads: int, attention heads.
