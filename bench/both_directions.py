@@ -22,7 +22,7 @@ import pathlib
 import tempfile
 
 import keras
-from common import machine_conditions, print_json
+from common import add_record_option, machine_conditions, print_json
 from train_preset import VALIDATION_PAIRS, fit_recipe, tatoeba_split, test_bleu
 
 import zoo
@@ -54,6 +54,7 @@ def parse_args():
         "--max-test-pairs", type=int, default=None, help="score on the first N (quick checks)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    add_record_option(parser)
     return parser.parse_args()
 
 
@@ -124,7 +125,8 @@ def main():
             "weights_dtype": WEIGHTS_DTYPE,
             "bleu_signature": zoo.metrics.bleu_signature(),
             "conditions": conditions,
-        }
+        },
+        record=args.record,
     )
 
 

@@ -2,10 +2,14 @@
 machine's description, `--option` parsing and the JSON line."""
 
 import ast
+import datetime
 import json
 import os
 import platform
+import shlex
 import statistics
+import subprocess
+import sys
 import time
 
 import keras
@@ -101,9 +105,34 @@ def _cpu_model():
     return platform.processor() or "unknown"
 
 
-def print_json(figures):
-    """Prints the figures as one JSON object on one line: the last line a script prints."""
+def add_record_option(parser):
+    """Adds `--record PATH` to a script's arguments: see `print_json`."""
+    parser.add_argument(
+        "--record",
+        metavar="PATH",
+        help="also write the figures, with the command, commit and date, to this JSON file "
+        "(bench/results/NAME.json, which README.md renders: see bench/results.py)",
+    )
+
+
+def print_json(figures, record=None):
+    """Prints the figures as one JSON object on one line: the last line a script prints.
+    With `record` (a path), also writes them there with the command that ran, the commit
+    and the date, for README.md's recorded results (`bench/results.py`)."""
     print(json.dumps(figures, default=str), flush=True)
+    if record:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        recorded = {
+            **figures,
+            "command": shlex.join(["python", *sys.argv]),
+            "commit": commit,
+            "date": datetime.date.today().isoformat(),
+        }
+        with open(record, "w", encoding="utf-8") as file:
+            json.dump(recorded, file, indent=2, default=str)
+            file.write("\n")
 
 
 def in_graph_decoder(backbone, sampler, start_token_id, new_tokens, jit_compile):

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 import tensorflow as tf
-from common import machine_conditions, print_json
+from common import add_record_option, machine_conditions, print_json
 
 import zoo
 
@@ -45,6 +45,7 @@ def parse_args():
         help="default: one pass over the sentences, so that every shape bucket is compiled",
     )
     parser.add_argument("--reference-batches", type=int, default=100)
+    add_record_option(parser)
     return parser.parse_args()
 
 
@@ -161,7 +162,8 @@ def main():
             "reference": reference,
             "load": figures,
             "conditions": conditions,
-        }
+        },
+        record=args.record,
     )
 
 
