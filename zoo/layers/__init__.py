@@ -6,10 +6,12 @@ from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.cached_attention import CachedMultiHeadAttention
 from zoo.layers.doubly_stochastic_regularization import DoublyStochasticRegularization
 from zoo.layers.feed_forward import FeedForward
+from zoo.layers.gated_convolution import GatedConvolution
 from zoo.layers.luong_attention import LuongAttention
 from zoo.layers.luong_local_attention import LuongLocalAttention
 from zoo.layers.masked_softmax import masked_softmax
 from zoo.layers.multi_head_attention import MultiHeadAttention
+from zoo.layers.multi_step_attention import MultiStepAttention
 from zoo.layers.recurrent_decoder import RecurrentDecoder
 from zoo.layers.recurrent_encoder import RecurrentEncoder
 from zoo.layers.recurrent_stack import RecurrentStack
@@ -28,9 +30,11 @@ __all__ = [
     "CachedMultiHeadAttention",
     "DoublyStochasticRegularization",
     "FeedForward",
+    "GatedConvolution",
     "LuongAttention",
     "LuongLocalAttention",
     "MultiHeadAttention",
+    "MultiStepAttention",
     "RecurrentDecoder",
     "RecurrentEncoder",
     "RecurrentStack",
