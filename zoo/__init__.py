@@ -31,6 +31,7 @@ from zoo import (  # noqa: E402
 from zoo.catalog import build  # noqa: E402
 from zoo.models import (  # noqa: E402
     attention_translator,
+    convs2s,
     hierarchical_attention_classifier,
     image_captioner,
     lstm_translator,
@@ -85,6 +86,7 @@ __all__ = [
     "attention_translator",
     "build",
     "callbacks",
+    "convs2s",
     "datasets",
     "decoding",
     "dtype_policy",

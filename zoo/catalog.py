@@ -1,6 +1,13 @@
 """Named configurations: a name -> a builder and the options that define it."""
 
-from zoo.models import attention_translator, image_captioner, lstm_translator, t5, transformer
+from zoo.models import (
+    attention_translator,
+    convs2s,
+    image_captioner,
+    lstm_translator,
+    t5,
+    transformer,
+)
 
 # The attention models share lstm-small's sizes, so figures compare the mechanism alone.
 SMALL = {"embedding_dim": 128, "units": 256}
@@ -34,6 +41,9 @@ CATALOG = {
     # T5 at transformer-small's sizes (t5's defaults: hidden 256, 3+3 layers, 4 heads,
     # d_ff 1024), so the two compare the architectures rather than their widths.
     "t5-compact": (t5, {}),
+    # Gehring et al. (2017) at fairseq's fconv_iwslt_de_en sizes: 256-d embeddings, 4 encoder
+    # and 3 decoder layers of 256 channels, kernel width 3.
+    "convs2s-small": (convs2s, {"num_encoder_layers": 4, "num_decoder_layers": 3}),
     # Vinyals et al. (2015): the embedding of the max-pooled feature grid is the LSTM's
     # first input.
     "captioner-show-and-tell": (image_captioner, {"decoder": "show-and-tell"}),

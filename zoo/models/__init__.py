@@ -1,6 +1,7 @@
 """One module per model family: a backbone with decode functions, and its builder."""
 
 from zoo.models.backbone import Backbone
+from zoo.models.convs2s import ConvS2SBackbone, convs2s
 from zoo.models.hierarchical_attention import (
     HierarchicalAttentionBackbone,
     hierarchical_attention_classifier,
@@ -18,6 +19,7 @@ from zoo.models.transformer_captioner import TransformerCaptionerBackbone
 
 __all__ = [
     "Backbone",
+    "ConvS2SBackbone",
     "HierarchicalAttentionBackbone",
     "ImageCaptionerBackbone",
     "RecurrentTranslatorBackbone",
@@ -25,6 +27,7 @@ __all__ = [
     "TransformerBackbone",
     "TransformerCaptionerBackbone",
     "attention_translator",
+    "convs2s",
     "hierarchical_attention_classifier",
     "image_captioner",
     "lstm_translator",
