@@ -1,5 +1,6 @@
 """Datasets for zoo's tasks, returned as plain Python data (no TensorFlow needed to load them)."""
 
+from zoo.datasets.babi import babi_tasks
 from zoo.datasets.flickr8k import FLICKR8K_SPLITS, load_flickr8k
 from zoo.datasets.keyword_documents import KEYWORD_CLASSES, NO_KEYWORD, keyword_documents
 from zoo.datasets.shapes import SHAPES_CAPTIONS_VOCABULARY, shapes_captions
@@ -13,6 +14,7 @@ __all__ = [
     "NO_KEYWORD",
     "SHAPES_CAPTIONS_VOCABULARY",
     "TRANSLATION_DATASETS",
+    "babi_tasks",
     "keyword_documents",
     "load_flickr8k",
     "load_translation",
