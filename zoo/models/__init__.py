@@ -7,6 +7,7 @@ from zoo.models.hierarchical_attention import (
     hierarchical_attention_classifier,
 )
 from zoo.models.image_captioner import ImageCaptionerBackbone, image_captioner
+from zoo.models.memory_network import MemoryNetworkBackbone
 from zoo.models.recurrent_translator import (
     RecurrentTranslatorBackbone,
     attention_translator,
@@ -22,6 +23,7 @@ __all__ = [
     "ConvS2SBackbone",
     "HierarchicalAttentionBackbone",
     "ImageCaptionerBackbone",
+    "MemoryNetworkBackbone",
     "RecurrentTranslatorBackbone",
     "T5Backbone",
     "TransformerBackbone",
