@@ -128,3 +128,12 @@ def test_bad_options_are_named(options, message):
         MemoryNetworkBackbone(
             **{"vocabulary_size": VOCABULARY, "answer_token_ids": ANSWERS, **options}
         )
+
+
+def test_the_graph_reads_the_answer_embedding_as_it_is_when_run():
+    backbone = MemoryNetworkBackbone(VOCABULARY, ANSWERS, embedding_dim=6)
+    inputs = story_batch()
+    last = backbone.word_embeddings[-1].embeddings
+    last.assign(last + RNG.normal(size=last.shape).astype("float32"))
+    logits, _ = numpy_memory_network(backbone, inputs)
+    np.testing.assert_allclose(backbone(inputs), logits, atol=1e-5)

@@ -12,13 +12,12 @@ import tensorflow as tf
 
 from zoo.saving import write_atomically
 
-STRING_BATCH = tf.TensorSpec([None], tf.string, name="inputs")
 
-
-def export_endpoints(model, filepath, endpoints, vectorizers=()):
+def export_endpoints(model, filepath, endpoints, vectorizers=(), input_names=("inputs",)):
     """Writes `model` as a SavedModel whose signatures are the given string functions.
 
-    Each endpoint takes `inputs`: tf.string [batch] and returns a dict of tensors. All the
+    Each endpoint takes one tf.string [batch] per name of `input_names` (by default one,
+    `inputs`) and returns a dict of tensors. All the
     pre- and post-processing runs in the graph, so the export loads with
     `tf.saved_model.load` in a process that imports only tensorflow and tensorflow_text
     (whose ops the tokenizers use).
@@ -31,25 +30,28 @@ def export_endpoints(model, filepath, endpoints, vectorizers=()):
             tensors; it must include "serving_default".
         vectorizers: the `zoo.text.Vectorizer`s the endpoints call, whose tokenizer
             resources (a SentencePiece model) the SavedModel must hold.
+        input_names: the names of the endpoints' tf.string [batch] inputs, in order.
     """
     archive = keras.export.ExportArchive()
     archive.track(model)
     for vectorizer in vectorizers:
         for resource in vectorizer.resources:
             archive.track(resource)
+    signature = [tf.TensorSpec([None], tf.string, name=name) for name in input_names]
     for name, function in endpoints.items():
-        archive.add_endpoint(name, _batch_only(function), input_signature=[STRING_BATCH])
+        archive.add_endpoint(name, _batch_only(function), input_signature=signature)
     write_atomically(filepath, lambda temporary: archive.write_out(str(temporary), verbose=False))
 
 
 def _batch_only(function):
-    """`function` behind a check that `inputs` is a batch, [batch]: a loaded signature checks
-    its input's dtype but not its rank, and the pipeline would read a string of another rank
-    wrongly. Another rank raises InvalidArgumentError naming `inputs` before any work."""
+    """`function` behind a check that each input is a batch, [batch]: a loaded signature
+    checks its inputs' dtype but not their rank, and the pipeline would read a string of
+    another rank wrongly. Another rank raises InvalidArgumentError naming the input before
+    any work."""
 
     @functools.wraps(function)
-    def endpoint(inputs):
-        return function(tf.ensure_shape(inputs, [None]))
+    def endpoint(*inputs):
+        return function(*(tf.ensure_shape(batch, [None]) for batch in inputs))
 
     return endpoint
 

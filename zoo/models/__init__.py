@@ -7,7 +7,7 @@ from zoo.models.hierarchical_attention import (
     hierarchical_attention_classifier,
 )
 from zoo.models.image_captioner import ImageCaptionerBackbone, image_captioner
-from zoo.models.memory_network import MemoryNetworkBackbone
+from zoo.models.memory_network import MemoryNetworkBackbone, memory_network
 from zoo.models.recurrent_translator import (
     RecurrentTranslatorBackbone,
     attention_translator,
@@ -33,6 +33,7 @@ __all__ = [
     "hierarchical_attention_classifier",
     "image_captioner",
     "lstm_translator",
+    "memory_network",
     "t5",
     "t5_from_preset",
     "transformer",

@@ -2,6 +2,7 @@
 
 from zoo.tasks.image_caption_preprocessor import ImageCaptionPreprocessor
 from zoo.tasks.image_captioner import ImageCaptioner
+from zoo.tasks.question_answerer import QuestionAnswerer
 from zoo.tasks.seq2seq import Seq2Seq
 from zoo.tasks.task import Task
 from zoo.tasks.text_classifier import TextClassifier
@@ -10,6 +11,7 @@ from zoo.tasks.text_pair_preprocessor import TextPairPreprocessor
 __all__ = [
     "ImageCaptionPreprocessor",
     "ImageCaptioner",
+    "QuestionAnswerer",
     "Seq2Seq",
     "Task",
     "TextClassifier",

@@ -67,21 +67,26 @@ class Task(keras.Model):
     # === Inference ===
     @staticmethod
     def batches_through(function, inputs, batch_size, pad_to_batch_size=False):
-        """Yields `function`'s outputs (dicts of tensors) on `inputs` (a tensor), `batch_size`
-        rows at a time, as dicts of NumPy arrays.
+        """Yields `function`'s outputs (dicts of tensors) on `inputs` (a tensor, or a tuple of
+        tensors of one length, passed as separate arguments), `batch_size` rows at a time,
+        as dicts of NumPy arrays.
 
         With `pad_to_batch_size`, a short last batch of several is padded to full size
         (with copies of its first row, cut from the outputs again): XLA compiles the
         function once per batch shape.
         """
         checks.positive_int(batch_size, "batch_size")
-        count = int(tf.shape(inputs)[0])
+        inputs = inputs if isinstance(inputs, tuple) else (inputs,)
+        count = int(tf.shape(inputs[0])[0])
         for begin in range(0, count, batch_size):
-            batch = inputs[begin : begin + batch_size]
-            size = int(tf.shape(batch)[0])
+            batch = [tensor[begin : begin + batch_size] for tensor in inputs]
+            size = int(tf.shape(batch[0])[0])
             if pad_to_batch_size and count > batch_size:
-                batch = tf.concat([batch, tf.repeat(batch[:1], batch_size - size, axis=0)], 0)
-            yield {name: value.numpy()[:size] for name, value in function(batch).items()}
+                batch = [
+                    tf.concat([part, tf.repeat(part[:1], batch_size - size, axis=0)], 0)
+                    for part in batch
+                ]
+            yield {name: value.numpy()[:size] for name, value in function(*batch).items()}
 
     # === Saving ===
     def save(self, filepath, overwrite=True, **kwargs):
@@ -118,10 +123,10 @@ def evaluates_raw_inputs(evaluate):
     `keras.Model.evaluate` instead."""
 
     @functools.wraps(evaluate)
-    def evaluate_raw_inputs_or_validation_batches(self, x=None, y=None, **kwargs):
+    def evaluate_raw_inputs_or_validation_batches(self, *args, **kwargs):
         if kwargs.pop("_use_cached_eval_dataset", False):
-            return keras.Model.evaluate(self, x, y, _use_cached_eval_dataset=True, **kwargs)
-        return evaluate(self, x, y, **kwargs)
+            return keras.Model.evaluate(self, *args, _use_cached_eval_dataset=True, **kwargs)
+        return evaluate(self, *args, **kwargs)
 
     return evaluate_raw_inputs_or_validation_batches
 
