@@ -148,3 +148,19 @@ def as_caption_lists(captions, name):
             [_as_str(caption, f"{name}[{i}][{j}]") for j, caption in enumerate(image_captions)]
         )
     return lists
+
+
+def label_ids(labels, choices, name, kind="classes"):
+    """The index in `choices` of each of `labels` (a list from `as_label_list`): int32 array.
+
+    Raises:
+        ValueError: a label is not one of `choices`, naming it as `{name}[i]`, and the
+            model's `kind` ("classes", "answers").
+    """
+    index = {choice: i for i, choice in enumerate(choices)}
+    for i, label in enumerate(labels):
+        if label not in index:
+            raise ValueError(
+                f"`{name}[{i}]` is {label!r}, not one of the model's {kind} {list(choices)}."
+            )
+    return np.array([index[label] for label in labels], dtype="int32")

@@ -2,11 +2,10 @@
 question about a story with one word (memory networks)."""
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from zoo import checks
-from zoo.tasks.inputs import as_label_list, as_text_list
+from zoo.tasks.inputs import as_label_list, as_text_list, label_ids
 from zoo.tasks.task import Task, evaluates_raw_inputs, requested
 from zoo.text.segmentation import split_sentences
 
@@ -99,14 +98,7 @@ class QuestionAnswerer(Task):
         if answers is not None:
             answers = as_label_list(answers, "answers")
             checks.same_length(stories, answers, names[0], "answers")
-            index = {answer: i for i, answer in enumerate(self.answers)}
-            for i, answer in enumerate(answers):
-                if answer not in index:
-                    raise ValueError(
-                        f"`answers[{i}]` is {answer!r}, not one of the model's answers "
-                        f"{list(self.answers)}."
-                    )
-            checked.append(np.array([index[answer] for answer in answers], "int32"))
+            checked.append(label_ids(answers, self.answers, "answers", kind="answers"))
         return checked
 
     # === Training ===

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import checks
-from zoo.tasks.inputs import as_label_list, as_text_list, preview
+from zoo.tasks.inputs import as_label_list, as_text_list, label_ids, preview
 from zoo.tasks.task import Task, evaluates_raw_inputs, requested
 from zoo.text.segmentation import split_sentences
 from zoo.training.batching import LengthBuckets, reshuffled
@@ -170,11 +170,11 @@ class TextClassifier(Task):
         documents, _ = as_text_list(x, x_name)
         labels = as_label_list(y, y_name)
         checks.same_length(documents, labels, x_name, y_name)
-        label_ids = self._label_ids(labels, y_name)
+        ids = label_ids(labels, self.class_names, y_name)
         checks.positive_int(batch_size, "batch_size")
         # Tokenizing the whole corpus once, up front, is far cheaper than in every batch.
         token_ids = self.tokenize(tf.constant(documents))
-        examples = tf.data.Dataset.from_tensor_slices((token_ids, label_ids))
+        examples = tf.data.Dataset.from_tensor_slices((token_ids, ids))
         if shuffle:
             examples = reshuffled(examples)
         if by_sentence_count:
@@ -187,16 +187,6 @@ class TextClassifier(Task):
             batches = examples.batch(batch_size)
         batches = batches.map(lambda ids, labels: (self.pack(ids), labels))
         return batches.prefetch(tf.data.AUTOTUNE)
-
-    def _label_ids(self, labels, name):
-        index = {class_name: i for i, class_name in enumerate(self.class_names)}
-        for i, label in enumerate(labels):
-            if label not in index:
-                raise ValueError(
-                    f"`{name}[{i}]` is {label!r}, not one of the model's classes "
-                    f"{list(self.class_names)}."
-                )
-        return np.array([index[label] for label in labels], dtype="int32")
 
     # === Inference ===
     def classify_function(self):
