@@ -278,7 +278,7 @@ def memory_network(
     Example:
     >>> stories, questions, answers = zoo.datasets.babi_tasks(1, 1000)
     >>> model = zoo.memory_network(stories, questions, answers, hops=3)
-    >>> model.fit(stories, questions, answers, epochs=40)
+    >>> model.fit(stories, questions, answers, epochs=20)
     """
     stories, _ = as_text_list(stories, "stories")
     questions, _ = as_text_list(questions, "questions")

@@ -30,10 +30,10 @@ class QuestionAnswerer(Task):
         max_words: int, most tokens read per sentence and per question.
 
     Example:
-    >>> stories, questions, answers = zoo.datasets.babi_tasks(2, 1000)
+    >>> stories, questions, answers = zoo.datasets.babi_tasks(1, 1000)
     >>> model = zoo.memory_network(stories, questions, answers, hops=3)
-    >>> model.fit(stories, questions, answers, epochs=40)
-    >>> model.predict(stories[0], questions[0])  # -> "kitchen"
+    >>> model.fit(stories, questions, answers, epochs=20)
+    >>> model.predict(stories[0], questions[0])  # one answer word, e.g. "bedroom"
     >>> answer, attention = model.predict(story, question, return_attention=True)
     >>> model.export("saved_models/babi/1")  # serving_default(stories, questions)
     """
