@@ -95,17 +95,31 @@ def fit_to_plateau(
         )
 
 
-def fit_to_memorise(model, inputs, targets, expected, *, name, max_epochs, batch_size=8):
-    """Fits `model` on (inputs, targets) until its greedy outputs of `inputs` have been
-    exactly `expected` (the targets as the model writes them) for 3 epochs in a row."""
+def fit_to_memorise(
+    model, inputs, targets, expected, *, name, max_epochs, batch_size=8, samplers=("greedy",)
+):
+    """Fits `model` on (inputs, targets) until its outputs of `inputs` under each of `samplers`
+    have been exactly `expected` (the targets as the model writes them) for 3 epochs in a row.
+
+    A sampler is measured only once the ones before it have met the bar: beam search may still
+    prefer a short hypothesis after greedy decoding has memorised the corpus.
+    """
+
+    def measure(model):
+        measures = {}
+        for sampler in samplers:
+            met = all(value == 1.0 for value in measures.values())
+            measures[sampler] = exact_match(model, inputs, expected, sampler=sampler) if met else 0
+        return measures
+
     return fit_to_plateau(
         model,
         inputs,
         targets,
         batch_size=batch_size,
         name=name,
-        measure=lambda model: {"exact": exact_match(model, inputs, expected)},
-        bars={"exact": 1.0},
+        measure=measure,
+        bars=dict.fromkeys(samplers, 1.0),
         max_epochs=max_epochs,
     )
 

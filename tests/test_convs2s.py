@@ -139,6 +139,7 @@ def trained():
         MEMORY_OUTPUTS,
         name="convs2s: memorises 40 pairs",
         max_epochs=300,
+        samplers=("greedy", "beam"),
     )
     return model
 

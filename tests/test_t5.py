@@ -296,6 +296,7 @@ def trained():
         normalized(MIXTURE_TARGETS),
         name="t5: memorises 20 pairs in both directions",
         max_epochs=300,
+        samplers=("greedy", "beam"),
     )
     return model
 

@@ -158,6 +158,7 @@ def trained():
         MEMORY_OUTPUTS,
         name="transformer: memorises 40 pairs",
         max_epochs=300,
+        samplers=("greedy", "beam"),
     )
     return model
 
