@@ -17,6 +17,7 @@ BUILDERS = {
     "attention": lambda: zoo.attention_translator(SOURCES, TARGETS, embedding_dim=8, units=8),
     "transformer": lambda: zoo.transformer(SOURCES, TARGETS, **TINY),
     "t5": lambda: zoo.t5(SOURCES, TARGETS, sentinels=0, **TINY),
+    "bart": lambda: zoo.bart(SOURCES, TARGETS, **TINY),
     "convs2s": lambda: zoo.convs2s(SOURCES, TARGETS, embedding_dim=8, channels=8, num_layers=1),
 }
 # Each verb called with good arguments, which a case's arguments override; the tests run in

@@ -34,6 +34,7 @@ FAMILIES = {
     ),
     "transformer": (lambda: zoo.transformer(SOURCES, TARGETS, **TINY), TEXT_BATCH, {}),
     "t5": (lambda: zoo.t5(SOURCES, TARGETS, sentinels=0, **TINY), TEXT_BATCH, {}),
+    "bart": (lambda: zoo.bart(SOURCES, TARGETS, **TINY), TEXT_BATCH, {}),
     "convs2s": (
         lambda: zoo.convs2s(SOURCES, TARGETS, embedding_dim=8, channels=8, num_layers=1),
         TEXT_BATCH,

@@ -11,6 +11,7 @@ from tests import learning
 from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS, tiny_translator
 from tests.test_span_corruption import reconstruct
 from zoo.models import t5
+from zoo.tasks import SpanCorruption
 from zoo.text import sentinel_ids
 
 TEXTS = MEMORY_SOURCES + MEMORY_TARGETS
@@ -82,12 +83,23 @@ def test_models_that_cannot_be_pretrained_say_why():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"noise_density": 0.0}, "`noise_density` must be a number in (0, 1), got 0.0"),
-        ({"mean_noise_span_length": 0.5}, "`mean_noise_span_length` must be a number of at"),
         ({"batch_size": 0}, "`batch_size` must be a positive int, got 0"),
         ({"batch_tokens": 21}, "`batch_tokens` must hold at least the longest example: got 21"),
+        ({"objective": "mlm"}, "`objective` must be one of ['bart', 'span_corruption']"),
     ],
 )
 def test_bad_arguments_raise_errors_naming_them(options, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         tiny_t5(sentinels=10).pretrain(TEXTS, **options)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"noise_density": 0.0}, "`noise_density` must be a number in (0, 1), got 0.0"),
+        ({"mean_noise_span_length": 0.5}, "`mean_noise_span_length` must be a number of at"),
+    ],
+)
+def test_bad_objective_settings_raise_errors_naming_them(options, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        SpanCorruption(**options)

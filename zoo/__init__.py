@@ -31,6 +31,7 @@ from zoo import (  # noqa: E402
 from zoo.catalog import build  # noqa: E402
 from zoo.models import (  # noqa: E402
     attention_translator,
+    bart,
     convs2s,
     hierarchical_attention_classifier,
     image_captioner,
@@ -85,6 +86,7 @@ __all__ = [
     "ImageCaptioner",
     "Seq2Seq",
     "attention_translator",
+    "bart",
     "build",
     "callbacks",
     "convs2s",

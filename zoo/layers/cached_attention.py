@@ -8,6 +8,7 @@ from zoo.layers.head_major_attention import (
     heads_first,
     write_at_index,
 )
+from zoo.layers.initializers import fresh_initializer
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -108,7 +109,7 @@ class CachedMultiHeadAttention(keras.layers.Layer):
             "btd,dhk->bthk",
             output_shape=(None, self.num_heads, self.head_dim),
             bias_axes="hk" if self.use_bias else None,
-            kernel_initializer=self._new_kernel_initializer(),
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
             dtype=self.dtype_policy,
             name=name,
         )
@@ -121,7 +122,7 @@ class CachedMultiHeadAttention(keras.layers.Layer):
             "bthk,hkd->btd",
             output_shape=(None, output_dim),
             bias_axes="d" if self.use_bias else None,
-            kernel_initializer=self._new_kernel_initializer(),
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
             dtype=self.dtype_policy,
             name="attention_output",
         )
@@ -135,11 +136,6 @@ class CachedMultiHeadAttention(keras.layers.Layer):
     def merge_heads(self, context):
         """[batch, length, heads, head_dim] -> what `output_dense` reads."""
         return context
-
-    def _new_kernel_initializer(self):
-        # A fresh instance per kernel, as Keras does: an initializer with a seed would
-        # otherwise give every kernel the same values.
-        return self.kernel_initializer.__class__.from_config(self.kernel_initializer.get_config())
 
     # === Attention ===
     def key_value(self, value):

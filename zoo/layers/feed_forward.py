@@ -1,6 +1,7 @@
 import keras
 
 from zoo import checks
+from zoo.layers.initializers import fresh_initializer
 
 
 def _gelu_approximate(x):
@@ -81,9 +82,7 @@ class FeedForward(keras.layers.Layer):
             return keras.layers.Dense(
                 units,
                 use_bias=False,
-                kernel_initializer=keras.initializers.get(
-                    keras.initializers.serialize(self.kernel_initializer)
-                ),
+                kernel_initializer=fresh_initializer(self.kernel_initializer),
                 dtype=self.dtype_policy,
                 name=name,
             )

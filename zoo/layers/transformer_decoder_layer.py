@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from zoo.layers.cached_attention import CachedMultiHeadAttention
+from zoo.layers.initializers import fresh_initializer
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -94,14 +95,14 @@ class TransformerDecoderLayer(keras.layers.Layer):
         self.intermediate_dense = keras.layers.Dense(
             self.intermediate_dim,
             activation=self.activation,
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
             dtype=self.dtype_policy,
             name="intermediate_dense",
         )
         self.intermediate_dense.build(inputs_shape)
         self.output_dense = keras.layers.Dense(
             hidden_dim,
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
             dtype=self.dtype_policy,
             name="output_dense",
         )

@@ -1,6 +1,7 @@
 """One module per model family: a backbone with decode functions, and its builder."""
 
 from zoo.models.backbone import Backbone
+from zoo.models.bart import BartBackbone, bart
 from zoo.models.convs2s import ConvS2SBackbone, convs2s
 from zoo.models.hierarchical_attention import (
     HierarchicalAttentionBackbone,
@@ -20,6 +21,7 @@ from zoo.models.transformer_captioner import TransformerCaptionerBackbone
 
 __all__ = [
     "Backbone",
+    "BartBackbone",
     "ConvS2SBackbone",
     "HierarchicalAttentionBackbone",
     "ImageCaptionerBackbone",
@@ -29,6 +31,7 @@ __all__ = [
     "TransformerBackbone",
     "TransformerCaptionerBackbone",
     "attention_translator",
+    "bart",
     "convs2s",
     "hierarchical_attention_classifier",
     "image_captioner",

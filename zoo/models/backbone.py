@@ -19,6 +19,9 @@ class Backbone(keras.Model):
             and name).
     """
 
+    # What `Seq2Seq.pretrain` trains on unless told (see `zoo.tasks.pretraining`).
+    pretraining_objective = "span_corruption"
+
     def __init__(self, *args, dtype=None, **kwargs):
         super().__init__(*args, **kwargs)
         if dtype is not None:

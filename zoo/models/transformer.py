@@ -153,7 +153,7 @@ class TransformerBackbone(TransformerDecoding):
         super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
 
     def _run_encoder(self, token_ids, padding_mask, training=None):
-        x = self._embed(self.source_embedding, self.source_positions, token_ids, training=training)
+        x = self._embed("source", token_ids, training=training)
         for layer in self.encoder_layers:
             x = layer(x, padding_mask=padding_mask, training=training)
         return self.encoder_norm(x)

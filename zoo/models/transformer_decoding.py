@@ -8,6 +8,7 @@ import keras_hub
 from keras import ops
 
 from zoo import checks
+from zoo.layers.initializers import fresh_initializer
 from zoo.layers.transformer_decoder_layer import TransformerDecoderLayer
 from zoo.models.cached_encoder_decoder import CachedEncoderDecoder
 
@@ -33,13 +34,25 @@ class TransformerDecoding(CachedEncoderDecoder):
     """
 
     def _build_encoder_layers(
-        self, num_layers, intermediate_dim, num_heads, dropout, norm_first, dtype=None
+        self,
+        num_layers,
+        intermediate_dim,
+        num_heads,
+        dropout,
+        norm_first,
+        dtype=None,
+        activation="relu",
+        initializer=None,
     ):
         self.encoder_layers = [
             keras_hub.layers.TransformerEncoder(
                 intermediate_dim,
                 num_heads,
                 dropout=dropout,
+                activation=activation,
+                kernel_initializer=(
+                    "glorot_uniform" if initializer is None else fresh_initializer(initializer)
+                ),
                 normalize_first=norm_first,
                 dtype=dtype,
                 name=f"encoder_layer_{i}",
@@ -62,12 +75,20 @@ class TransformerDecoding(CachedEncoderDecoder):
         norm_first,
         tie_embeddings,
         dtype=None,
+        activation="relu",
+        initializer=None,
     ):
+        """Makes the decoder side; `initializer` (None: the Transformer's) starts every
+        kernel, embedding and learned position."""
+
+        def start(default):
+            return default if initializer is None else fresh_initializer(initializer)
+
         self.target_embedding = keras_hub.layers.ReversibleEmbedding(
             vocabulary_size,
             hidden_dim,
             tie_weights=tie_embeddings,
-            embeddings_initializer=embedding_initializer(hidden_dim),
+            embeddings_initializer=start(embedding_initializer(hidden_dim)),
             dtype=dtype,
             name="target_embedding",
         )
@@ -75,7 +96,10 @@ class TransformerDecoding(CachedEncoderDecoder):
             keras_hub.layers.SinePositionEncoding(dtype=dtype, name="position_encoding")
             if positions == "sinusoidal"
             else keras_hub.layers.PositionEmbedding(
-                max_sequence_length, dtype=dtype, name="target_positions"
+                max_sequence_length,
+                initializer=start("glorot_uniform"),
+                dtype=dtype,
+                name="target_positions",
             )
         )
         self.embedding_dropout = keras.layers.Dropout(
@@ -86,7 +110,9 @@ class TransformerDecoding(CachedEncoderDecoder):
                 num_heads,
                 intermediate_dim,
                 dropout=dropout,
+                activation=activation,
                 norm_first=norm_first,
+                kernel_initializer=start("glorot_uniform"),
                 dtype=dtype,
                 name=f"decoder_layer_{i}",
             )
@@ -95,16 +121,17 @@ class TransformerDecoding(CachedEncoderDecoder):
         # Pre-LN leaves the stack's output unnormalised: normalise it once at the end.
         self.decoder_norm = final_norm(norm_first, "decoder", dtype)
 
-    def _embed(self, embedding, positions, token_ids, start_index=0, training=None):
-        x = embedding(token_ids) * math.sqrt(self.hidden_dim)
-        x = x + positions(x, start_index=start_index)
+    def _embed(self, side, token_ids, start_index=0, training=None):
+        """Token ids of a side ("source" or "target") -> the first layer's inputs."""
+        x = getattr(self, f"{side}_embedding")(token_ids) * math.sqrt(self.hidden_dim)
+        x = x + getattr(self, f"{side}_positions")(x, start_index=start_index)
         return self.embedding_dropout(x, training=training)
 
     def _run_decoder(
         self, token_ids, padding_mask, encoder_outputs, encoder_padding_mask, training=None
     ):
         """Teacher-forced decoder; returns its outputs and the last layer's cross-attention."""
-        x = self._embed(self.target_embedding, self.target_positions, token_ids, training=training)
+        x = self._embed("target", token_ids, training=training)
         for layer in self.decoder_layers:
             x, weights = layer(
                 x,
@@ -116,13 +143,7 @@ class TransformerDecoding(CachedEncoderDecoder):
         return self.decoder_norm(x), weights
 
     def _step_inputs(self, token_ids, index, max_length):
-        x = self._embed(
-            self.target_embedding,
-            self.target_positions,
-            token_ids,
-            start_index=index,
-            training=False,
-        )
+        x = self._embed("target", token_ids, start_index=index, training=False)
         return x, {}
 
     def _logits(self, decoder_outputs):

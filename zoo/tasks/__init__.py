@@ -2,6 +2,7 @@
 
 from zoo.tasks.image_caption_preprocessor import ImageCaptionPreprocessor
 from zoo.tasks.image_captioner import ImageCaptioner
+from zoo.tasks.pretraining import SpanCorruption, TextInfilling
 from zoo.tasks.question_answerer import QuestionAnswerer
 from zoo.tasks.seq2seq import Seq2Seq
 from zoo.tasks.task import Task
@@ -13,7 +14,9 @@ __all__ = [
     "ImageCaptioner",
     "QuestionAnswerer",
     "Seq2Seq",
+    "SpanCorruption",
     "Task",
     "TextClassifier",
+    "TextInfilling",
     "TextPairPreprocessor",
 ]

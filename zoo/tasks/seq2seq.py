@@ -10,7 +10,7 @@ from zoo import checks, decoding
 from zoo.decoding.attention_buffer import ATTENTION_WEIGHTS
 from zoo.losses import LabelSmoothedCrossentropy
 from zoo.tasks.attention_maps import decode_strings
-from zoo.tasks.pretraining import span_corruption_batches
+from zoo.tasks.pretraining import pretraining_objective
 from zoo.tasks.task import Task, evaluates_raw_inputs, requested
 from zoo.tasks.text_pair_preprocessor import TextPairPreprocessor
 from zoo.training.batching import DEFAULT_BUCKET_WIDTH
@@ -181,35 +181,24 @@ class Seq2Seq(Task):
         buckets = self.preprocessor.length_buckets(batch_size, batch_tokens, length_bucket_width)
         return self.preprocessor.batches(x, y, "x", "y", buckets, shuffle)
 
-    def pretrain(
-        self,
-        texts,
-        *,
-        batch_size=None,
-        batch_tokens=None,
-        noise_density=0.15,
-        mean_noise_span_length=3.0,
-        **kwargs,
-    ):
-        """Pre-trains on unlabelled text with T5's span-corruption objective.
+    def pretrain(self, texts, *, objective=None, batch_size=None, batch_tokens=None, **kwargs):
+        """Pre-trains on unlabelled text with a denoising objective; then `fit` fine-tunes.
 
-        Every epoch, the texts are shuffled, concatenated and cut into examples of
-        `sequence_length - 1` tokens, and each example loses fresh random spans
-        (`zoo.text.span_corruption`): the model reads it with a sentinel token in place of
-        each span and learns to write the spans, each after its sentinel (see
-        `pretraining_dataset`). Then `fit` fine-tunes as usual. It needs one vocabulary for
-        both sides that holds the sentinels, e.g. `zoo.t5`'s (its `sentinels` option) or a
-        `TextVectorizer` over `zoo.text.add_sentinels(vocabulary)`. Span corruption draws
-        from TensorFlow's global random state: seed it with `keras.utils.set_random_seed`
-        for repeatable runs.
+        The objective is the backbone's own unless given (`backbone.pretraining_objective`:
+        BART's for `zoo.bart`, T5's span corruption for the others):
+        "span_corruption" (`zoo.tasks.SpanCorruption`: the model reads each example with a
+        sentinel in place of each dropped span and writes the spans) or "bart"
+        (`zoo.tasks.TextInfilling`: it reads the text with its sentences shuffled and spans
+        masked, and writes the original); pass an objective object to change its
+        settings. Both draw fresh noise every epoch from TensorFlow's global random state:
+        seed it with `keras.utils.set_random_seed` for repeatable runs. The model needs one
+        vocabulary for both sides, holding the objective's special tokens.
 
         Args:
             texts: list, tuple or 1-D array of str, the unlabelled text.
+            objective: None, "span_corruption", "bart", or an objective object.
             batch_size: int, examples per step; 64 unless `batch_tokens` is given.
-            batch_tokens: int, most tokens per step: as many examples as fit (every
-                example is as long as the encoder reads).
-            noise_density: float in (0, 1), the fraction of each example's tokens to drop.
-            mean_noise_span_length: float, at least 1, the mean length of a dropped span.
+            batch_tokens: int, most padded tokens per step: as many examples as fit.
             **kwargs: passed to `keras.Model.fit` (`epochs`, `callbacks`, `verbose`, ...).
 
         Returns:
@@ -218,27 +207,16 @@ class Seq2Seq(Task):
         Example:
         >>> model = zoo.t5(sources, targets)
         >>> model.pretrain(monolingual_texts, epochs=10)
+        >>> model.pretrain(monolingual_texts, objective=zoo.tasks.SpanCorruption(0.3), epochs=1)
         >>> model.fit(sources, targets, epochs=10)
         """
         dataset = self.pretraining_dataset(
-            texts,
-            batch_size=batch_size,
-            batch_tokens=batch_tokens,
-            noise_density=noise_density,
-            mean_noise_span_length=mean_noise_span_length,
+            texts, objective=objective, batch_size=batch_size, batch_tokens=batch_tokens
         )
         return self.fit_batches(dataset, **kwargs)
 
-    def pretraining_dataset(
-        self,
-        texts,
-        *,
-        batch_size=None,
-        batch_tokens=None,
-        noise_density=0.15,
-        mean_noise_span_length=3.0,
-    ):
-        """The span-corruption examples `pretrain` trains on, as teacher-forcing batches.
+    def pretraining_dataset(self, texts, *, objective=None, batch_size=None, batch_tokens=None):
+        """The examples `pretrain` trains on, as teacher-forcing batches.
 
         Args: as `pretrain`'s.
 
@@ -246,14 +224,9 @@ class Seq2Seq(Task):
             A `tf.data.Dataset` of `(x, y, sample_weight)` batches, like `preprocess`'s, that
             draws new examples every time it is iterated.
         """
-        return span_corruption_batches(
-            self,
-            texts,
-            batch_size=batch_size,
-            batch_tokens=batch_tokens,
-            noise_density=noise_density,
-            mean_noise_span_length=mean_noise_span_length,
-        )
+        if objective is None:
+            objective = self.backbone.pretraining_objective
+        return pretraining_objective(objective).batches(self, texts, batch_size, batch_tokens)
 
     # === Generation ===
     @property

@@ -1,8 +1,14 @@
 """Text: vocabulary learning, in-graph tokenization (WordPiece or SentencePiece) and span
-corruption."""
+corruption and text infilling."""
 
 from zoo.text.sentencepiece_vectorizer import SentencePieceVectorizer
 from zoo.text.span_corruption import add_sentinels, sentinel_ids, span_corruption
+from zoo.text.text_infilling import (
+    add_mask_token,
+    mask_token_id,
+    permute_sentences,
+    text_infilling,
+)
 from zoo.text.text_vectorizer import TextVectorizer
 from zoo.text.vectorizer import Vectorizer
 from zoo.text.vocabulary import LEVELS, RESERVED_TOKENS, learn_vocabulary
@@ -13,8 +19,12 @@ __all__ = [
     "SentencePieceVectorizer",
     "TextVectorizer",
     "Vectorizer",
+    "add_mask_token",
     "add_sentinels",
     "learn_vocabulary",
+    "mask_token_id",
+    "permute_sentences",
     "sentinel_ids",
     "span_corruption",
+    "text_infilling",
 ]

@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from zoo import checks
+from zoo.text.noising import one_example, stateless_seed, stateless_shuffle
 
 SENTINEL_FORMAT = "[SENTINEL_{}]"
 
@@ -55,16 +56,11 @@ def sentinel_ids(vocabulary):
     return found
 
 
-def _stateless_shuffle(values, seed):
-    order = tf.argsort(tf.random.stateless_uniform(tf.shape(values), seed))
-    return tf.gather(values, order)
-
-
 def _random_segmentation(num_items, num_segments, seed):
     """Lengths [num_segments] of a random split of num_items items into non-empty segments."""
     # Segment starts: the first item, and num_segments - 1 of the other num_items - 1.
     is_start = tf.cast(tf.range(num_items - 1) < num_segments - 1, tf.int32)
-    is_start = tf.pad(_stateless_shuffle(is_start, seed), [[1, 0]])
+    is_start = tf.pad(stateless_shuffle(is_start, seed), [[1, 0]])
     segment_ids = tf.cumsum(is_start)
     return tf.math.segment_sum(tf.ones_like(segment_ids), segment_ids)
 
@@ -166,20 +162,8 @@ def span_corruption(
         raise ValueError(
             f"`sentinel_ids` must be a 1-D list of at least 2 ids, got shape {sentinel_ids.shape}."
         )
-    token_ids = tf.convert_to_tensor(token_ids)
-    if token_ids.shape.rank != 1:
-        raise ValueError(
-            f"`token_ids` must be one example, 1-D, got shape {token_ids.shape}; "
-            "map over the examples of a batch."
-        )
-    if not token_ids.dtype.is_integer:
-        raise TypeError(f"`token_ids` must be integer token ids, got dtype {token_ids.dtype}.")
-    token_ids = tf.cast(token_ids, tf.int32)
-    if seed is None:
-        seed = tf.random.uniform([2], maxval=tf.int32.max, dtype=tf.int32)
-    seed = tf.cast(seed, tf.int64)
-    if seed.shape.rank == 0:
-        seed = tf.stack([seed, tf.zeros_like(seed)])
+    token_ids = one_example(token_ids)
+    seed = stateless_seed(seed)
 
     length = tf.size(token_ids)
     is_noise = random_spans_noise_mask(

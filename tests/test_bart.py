@@ -1,0 +1,254 @@
+"""BART: the same logits as keras-hub's BART with the same weights, cached decoding equal to
+teacher forcing, denoising pre-training that learns, and a model that memorises, saves and
+exports."""
+
+import functools
+import re
+
+import keras
+import keras_hub
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from tests import learning
+from tests.cached_decoding_checks import (
+    check_cached_decoding_equals_teacher_forcing,
+    check_no_future_leak,
+    check_source_padding_changes_nothing,
+)
+from tests.test_case import (
+    MEMORY_OUTPUTS,
+    MEMORY_SOURCES,
+    MEMORY_TARGETS,
+    check_export_equals_predict,
+    teacher_forced_batch,
+    with_moved_weights,
+)
+from zoo.text import mask_token_id
+
+SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
+TINY = {
+    "vocabulary_size": 300,
+    "hidden_dim": 32,
+    "num_heads": 4,
+    "intermediate_dim": 64,
+    "num_layers": 2,
+    "dropout": 0.0,
+}
+# A short warm-up to a peak that post-LN BART takes (a quarter of the Transformer's).
+FAST = {"warmup_steps": 100, "learning_rate_scale": 0.25}
+
+
+def tiny_bart(sources=SOURCES, targets=TARGETS, **options):
+    keras.utils.set_random_seed(0)
+    return zoo.bart(sources, targets, **{**TINY, **options})
+
+
+@functools.cache
+def random_model():
+    return with_moved_weights(tiny_bart())
+
+
+def test_cached_decoding_equals_teacher_forcing():
+    check_cached_decoding_equals_teacher_forcing(random_model(), SOURCES, TARGETS)
+
+
+def test_no_future_leak():
+    check_no_future_leak(random_model(), SOURCES, TARGETS)
+
+
+def test_source_padding_changes_nothing():
+    check_source_padding_changes_nothing(random_model(), SOURCES, TARGETS)
+
+
+# Each weight of keras-hub's BartBackbone (by attribute path) and ours that holds it.
+HUB_WEIGHTS = {
+    "token_embedding.embeddings": "target_embedding.embeddings",
+    "encoder_position_embedding.position_embeddings": "source_positions.position_embeddings",
+    "decoder_position_embedding.position_embeddings": "target_positions.position_embeddings",
+    "encoder_embeddings_layer_norm": "source_embedding_norm",
+    "decoder_embeddings_layer_norm": "target_embedding_norm",
+}
+HUB_DECODER_LAYER = {
+    "_self_attention_layer": "self_attention",
+    "_self_attention_layer_norm": "norms.0",
+    "_cross_attention_layer": "cross_attention",
+    "_cross_attention_layer_norm": "norms.1",
+    "_feedforward_intermediate_dense": "intermediate_dense",
+    "_feedforward_output_dense": "output_dense",
+    "_feedforward_layer_norm": "norms.2",
+}
+
+
+def find(root, path):
+    for name in path.split("."):
+        root = root[int(name)] if name.isdigit() else getattr(root, name)
+    return root
+
+
+def copy_layer(source, target):
+    weights = source.weights
+    assert [tuple(w.shape) for w in weights] == [tuple(w.shape) for w in target.weights]
+    for theirs, ours in zip(weights, target.weights, strict=True):
+        ours.assign(theirs)
+
+
+def test_logits_equal_keras_hubs_bart_with_the_same_weights():
+    model = random_model()
+    ours = model.backbone
+    keras.utils.set_random_seed(1)
+    hub = keras_hub.models.BartBackbone(
+        vocabulary_size=ours.vocabulary_size,
+        num_layers=2,
+        num_heads=4,
+        hidden_dim=32,
+        intermediate_dim=64,
+        dropout=0.0,
+        max_sequence_length=ours.max_sequence_length,
+    )
+    for hub_path, our_path in HUB_WEIGHTS.items():
+        hub_object, our_object = find(hub, hub_path), find(ours, our_path)
+        if hasattr(hub_object, "assign"):
+            our_object.assign(hub_object)
+        else:
+            copy_layer(hub_object, our_object)
+    for index in range(2):
+        copy_layer(hub.encoder_transformer_layers[index], ours.encoder_layers[index])
+        for hub_name, our_name in HUB_DECODER_LAYER.items():
+            copy_layer(
+                getattr(hub.decoder_transformer_layers[index], hub_name),
+                find(ours.decoder_layers[index], our_name),
+            )
+    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
+    # keras-hub's BART reads int32 masks; its LM head is the token embedding transposed.
+    hub_inputs = {name: tf.cast(value, tf.int32) for name, value in x.items()}
+    decoded = hub(hub_inputs)["decoder_sequence_output"]
+    expected = hub.token_embedding(decoded, reverse=True).numpy()
+    mask = np.asarray(x["decoder_padding_mask"])
+    np.testing.assert_allclose(np.asarray(ours(x))[mask], expected[mask], atol=1e-4)
+
+
+def test_the_mask_token_closes_the_shared_vocabulary():
+    model = random_model()
+    vocabulary = model.source_vectorizer.vocabulary
+    assert model.source_vectorizer is model.target_vectorizer
+    assert mask_token_id(vocabulary) == len(vocabulary) - 1 == model.backbone.vocabulary_size - 1
+    assert model.backbone.source_embedding is model.backbone.target_embedding
+
+
+def test_the_kernels_start_from_barts_initializer():
+    # N(0, 0.02) truncated, drawn afresh for each kernel.
+    layer = random_model().backbone.decoder_layers[0]
+    keras.utils.set_random_seed(0)
+    fresh = zoo.models.BartBackbone(300, num_encoder_layers=1, num_decoder_layers=1)
+    kernels = [fresh.decoder_layers[0].intermediate_dense.kernel.numpy()]
+    kernels.append(fresh.decoder_layers[0].output_dense.kernel.numpy())
+    assert all(0.015 < kernel.std() < 0.022 for kernel in kernels)
+    assert not np.allclose(kernels[0].ravel(), kernels[1].ravel())
+    assert layer.activation is keras.activations.gelu
+
+
+def test_pretraining_examples_rebuild_the_text_from_a_masked_one():
+    model = tiny_bart(sequence_length=22)
+    vectorizer = model.source_vectorizer
+    mask = mask_token_id(vectorizer.vocabulary)
+    texts = MEMORY_SOURCES + MEMORY_TARGETS
+    targets, masked, kept = [], 0, 0
+    dataset = model.pretraining_dataset(texts, batch_size=8)
+    for x, y, weight in dataset:
+        for inputs, outputs, real in zip(
+            x["encoder_token_ids"].numpy(), y.numpy(), weight.numpy() > 0, strict=True
+        ):
+            inputs = inputs[inputs != vectorizer.pad_token_id][:-1]
+            targets.append(tuple(outputs[real][:-1]))
+            kept += np.sum(inputs != mask)
+            masked += len(targets[-1])
+    originals = vectorizer.tokenize(tf.constant(texts)).to_list()
+    assert sorted(targets) == sorted(tuple(tokens[:20]) for tokens in originals)
+    assert 1 - kept / masked == pytest.approx(0.3, abs=0.03)
+    assert dataset.cardinality() == len(list(dataset))
+
+
+@learning.learning
+def test_pretraining_learns_to_rebuild_masked_text():
+    model = tiny_bart(MEMORY_SOURCES, MEMORY_TARGETS, hidden_dim=64, **FAST)
+    texts = MEMORY_SOURCES + MEMORY_TARGETS
+    history = model.pretrain(texts, batch_size=8, epochs=30, verbose=0).history
+    # A model that learned nothing stays near log(vocabulary size) and copies nothing.
+    assert history["loss"][-1] < history["loss"][0] / 2
+    assert history["token_accuracy"][-1] > 0.6
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"num_heads": 5}, "`num_heads` must divide `hidden_dim` (32)"),
+        ({"dropout": 1.5}, "`dropout` must be a number in [0, 1)"),
+        ({"num_layers": 0}, "`num_layers` must be a positive int"),
+        ({"warmup_steps": 0}, "warmup_steps"),
+        ({"learning_rate_scale": 0}, "`learning_rate_scale` must be a positive number, got 0"),
+    ],
+)
+def test_bad_options_raise_errors_naming_them(options, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        tiny_bart(**options)
+
+
+def test_an_unknown_option_names_the_builder_and_its_options():
+    message = "Unexpected arguments to `bart`: ['positions']; its options are"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        tiny_bart(positions="sinusoidal")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"mask_ratio": 1.0}, "`mask_ratio` must be a number in [0, 1), got 1.0"),
+        ({"poisson_lambda": -1}, "`poisson_lambda` must be a positive number, got -1"),
+    ],
+)
+def test_bad_objective_settings_raise_errors_naming_them(options, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        zoo.tasks.TextInfilling(**options)
+
+
+def test_a_model_without_the_mask_token_says_what_to_build():
+    model = zoo.t5(SOURCES, TARGETS, **TINY)
+    with pytest.raises(ValueError, match=re.escape("`pretrain` needs the mask token")):
+        model.pretrain(SOURCES, objective="bart")
+
+
+# === A trained model: memorises a corpus, then saves and exports ===
+@pytest.fixture(scope="module")
+def trained():
+    learning.set_seed()
+    model = zoo.bart(MEMORY_SOURCES, MEMORY_TARGETS, **{**TINY, "hidden_dim": 64}, **FAST)
+    learning.fit_to_memorise(
+        model,
+        MEMORY_SOURCES,
+        MEMORY_TARGETS,
+        MEMORY_OUTPUTS,
+        name="bart: memorises 40 pairs",
+        max_epochs=300,
+        samplers=("greedy", "beam"),
+    )
+    return model
+
+
+@learning.learning
+def test_memorises_the_corpus_under_greedy_and_beam_decoding(trained):
+    assert trained.predict(MEMORY_SOURCES) == MEMORY_OUTPUTS
+    assert trained.predict(MEMORY_SOURCES, sampler="beam") == MEMORY_OUTPUTS
+
+
+def test_keras_file_round_trip_predicts_identically(trained, tmp_path):
+    path = tmp_path / "bart.keras"
+    trained.save(path)
+    assert zoo.load(path).predict(MEMORY_SOURCES) == MEMORY_OUTPUTS
+
+
+@pytest.mark.parametrize("sampler", [None, zoo.decoding.BeamSampler(num_beams=3)])
+def test_export_equals_predict_in_every_signature(trained, sampler, tmp_path):
+    check_export_equals_predict(trained, tmp_path / "export", MEMORY_SOURCES[:4], sampler)
