@@ -53,6 +53,17 @@ minutes, best validation loss {figures["best_validation_loss"]}. {conditions(fig
 """
 
 
+def quarters(load):
+    """The memory by quarter of the load run, where the record has it."""
+    if "resident_mb_by_quarter" not in load:
+        return ""
+    values = ", ".join(f"{value:,}" for value in load["resident_mb_by_quarter"])
+    return (
+        f"; after each quarter of the sentences {values} MB "
+        f"({load['resident_mb_growth_second_half']:+,} MB over the second half)"
+    )
+
+
 def serve(figures):
     reference, load = figures["reference"], figures["load"]
     rows = [
@@ -69,7 +80,8 @@ def serve(figures):
 {table}
 
 Resident memory of the serving process: {load["resident_mb_after_warmup"]:,} MB after the
-warm-up, {load["resident_mb_peak"]:,} MB at its peak, {load["resident_mb_end"]:,} MB at the end.
+warm-up, {load["resident_mb_peak"]:,} MB at its peak, {load["resident_mb_end"]:,} MB at the
+end{quarters(load)}.
 {conditions(figures)}
 """
 

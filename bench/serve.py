@@ -81,6 +81,11 @@ class MemorySampler:
         self.samples.append(resident_megabytes())
 
 
+def by_quarter(samples):
+    """The samples at a quarter, half, three quarters and the end of a run."""
+    return [samples[max(len(samples) * quarter // 4 - 1, 0)] for quarter in (1, 2, 3, 4)]
+
+
 def batches_of(sentences, batch_size, count):
     """`count` batches of `batch_size` sentences, cycling through `sentences`."""
     cycled = itertools.cycle(sentences)
@@ -136,12 +141,16 @@ def main():
         after_warmup = resident_megabytes()
         with MemorySampler() as memory:
             loaded = run(signature, batches, args.threads)
+    half = len(memory.samples) // 2
     figures = {
         **loaded,
         "resident_mb_after_warmup": round(after_warmup, 1),
         "resident_mb_peak": round(max(memory.samples), 1),
         "resident_mb_end": round(memory.samples[-1], 1),
         "resident_mb_growth": round(memory.samples[-1] - after_warmup, 1),
+        # A leak keeps growing to the end; memory that settles in the first half does not.
+        "resident_mb_by_quarter": [round(value, 1) for value in by_quarter(memory.samples)],
+        "resident_mb_growth_second_half": round(memory.samples[-1] - memory.samples[half], 1),
     }
     print(f"{'':28} {'reference (1 thread)':>22} {f'load ({args.threads} threads)':>22}")
     for key in ("sentences", "sentences_per_second", "batch_latency_p50_ms", "errors"):
@@ -152,7 +161,8 @@ def main():
     )
     print(
         f"resident memory: {figures['resident_mb_after_warmup']} MB after the warm-up, "
-        f"{figures['resident_mb_peak']} MB at peak, {figures['resident_mb_end']} MB at the end"
+        f"{figures['resident_mb_peak']} MB at peak, {figures['resident_mb_end']} MB at the end; "
+        f"by quarter of the run {figures['resident_mb_by_quarter']} MB"
     )
     print_json(
         {
