@@ -18,10 +18,19 @@ def check_cached_decoding_equals_teacher_forcing(
     real = x["decoder_padding_mask"]  # padded positions are never decoded
     np.testing.assert_allclose(logits[real], model.backbone(x).numpy()[real], atol=logits_atol)
     teacher_forced_weights = model.backbone.attention_weights(x).numpy()
-    np.testing.assert_allclose(weights[real], teacher_forced_weights[real], atol=1e-5)
-    assert (weights[~x["encoder_padding_mask"][:, None, :] & real[:, :, None]] == 0).all()
-    if rows_sum_to_one:
-        np.testing.assert_allclose(weights[real].sum(-1), 1.0, atol=1e-5)
+    for layer, teacher_forced in zip(
+        by_layer(weights), by_layer(teacher_forced_weights), strict=True
+    ):
+        np.testing.assert_allclose(layer[real], teacher_forced[real], atol=1e-5)
+        assert (layer[~x["encoder_padding_mask"][:, None, :] & real[:, :, None]] == 0).all()
+        if rows_sum_to_one:
+            np.testing.assert_allclose(layer[real].sum(-1), 1.0, atol=1e-5)
+
+
+def by_layer(weights):
+    """Attention weights [batch, target, source], or [batch, layers, target, source] for a
+    decoder that shows each layer's, as a list of [batch, target, source] maps."""
+    return [weights] if weights.ndim == 3 else list(np.moveaxis(weights, 1, 0))
 
 
 def check_no_future_leak(model, sources, targets):

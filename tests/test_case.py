@@ -92,7 +92,7 @@ def step_by_step_logits(backbone, x, return_attention=False, edit_cache=None):
     logits = np.stack(logits, axis=1)
     if not return_attention:
         return logits
-    return logits, np.swapaxes(cache["attention_weights"].numpy(), 1, 2)
+    return logits, np.swapaxes(cache["attention_weights"].numpy(), -1, -2)
 
 
 def check_steps_read_the_keys_projected_once(backbone, x):
@@ -140,9 +140,9 @@ def check_export_equals_predict(model, directory, texts, sampler=None):
     assert served["outputs"][0] == outputs
     np.testing.assert_allclose(served["scores"][0], scores, atol=1e-4)
     for row, expected in enumerate(attention):
-        rows, columns = expected["weights"].shape
+        rows, columns = expected["weights"].shape[-2:]  # after a layers axis, if any
         weights = np.array(served["attention"][0][row])
-        np.testing.assert_allclose(weights[:rows, :columns], expected["weights"], atol=1e-5)
-        assert (weights[rows:] == 0).all() and (weights[:, columns:] == 0).all()
+        np.testing.assert_allclose(weights[..., :rows, :columns], expected["weights"], atol=1e-5)
+        assert (weights[..., rows:, :] == 0).all() and (weights[..., columns:] == 0).all()
         assert served["source_tokens"][0][row][:columns] == expected["source"]
         assert served["output_tokens"][0][row][:rows] == expected["translation"]

@@ -161,11 +161,20 @@ def test_export_equals_predict_in_every_signature(trained, sampler, tmp_path):
     check_export_equals_predict(trained, tmp_path / "export", MEMORY_SOURCES[:4], sampler)
 
 
-def test_attention_rows_are_distributions_over_the_source(trained):
+def test_every_decoder_layer_gives_its_attention_and_the_plot_shows_the_last(trained):
     _, attention = trained.predict(MEMORY_SOURCES[:4], return_attention=True)
     for weights in attention:
         assert weights["translation"][-1] == "[END]"
+        layers = len(trained.backbone.decoder_attentions)
+        assert weights["weights"].shape == (
+            layers,
+            len(weights["translation"]),
+            len(weights["source"]),
+        )
         np.testing.assert_allclose(weights["weights"].sum(-1), 1.0, atol=1e-5)
+    figure = zoo.plot_attention(**attention[0])
+    drawn = figure.axes[0].images[0].get_array()
+    np.testing.assert_allclose(drawn, attention[0]["weights"][-1])
 
 
 def test_catalog_builds_fairseqs_iwslt_sizes():

@@ -48,5 +48,14 @@ def test_plot_attention_rejects_weights_that_do_not_fit_the_tokens():
         plot_attention(SOURCE, TRANSLATION[:4], WEIGHTS)
     with pytest.raises(ValueError, match=r"`weights` has 4 columns but `source` has 3"):
         plot_attention(SOURCE[:3], TRANSLATION, WEIGHTS)
-    with pytest.raises(ValueError, match=r"`weights` must be 2-D.*\(1, 5, 4\)"):
-        plot_attention(SOURCE, TRANSLATION, WEIGHTS[None])
+    with pytest.raises(ValueError, match=r"`weights` must be 2-D.*\(1, 1, 5, 4\)"):
+        plot_attention(SOURCE, TRANSLATION, WEIGHTS[None, None])
+    with pytest.raises(ValueError, match=r"`layer` must be an int index of the 2 layers, got 2"):
+        plot_attention(SOURCE, TRANSLATION, np.stack([WEIGHTS, WEIGHTS]), layer=2)
+
+
+def test_plot_attention_draws_the_last_layer_of_per_layer_weights_unless_told():
+    layers = np.stack([WEIGHTS, WEIGHTS[::-1]])
+    for layer, expected in [(-1, WEIGHTS[::-1]), (0, WEIGHTS)]:
+        figure = plot_attention(SOURCE, TRANSLATION, layers, layer=layer)
+        np.testing.assert_array_equal(figure.axes[0].images[0].get_array(), expected)

@@ -63,7 +63,8 @@ def export_text_model(model, filepath, sampler=None, max_length=None):
     `outputs`: tf.string [batch] and `scores`: tf.float32 [batch], and matches
     `model.predict`. A model with attention also gets a second signature, named by its
     `attention_signature` (`translate_with_attention` for a translator), that adds
-    `attention` [batch, max_length, source_length] and the tokens that label it (see
+    `attention` [batch, max_length, source_length] (with a layers axis after the batch's
+    for ConvS2S) and the tokens that label it (see
     `Seq2Seq.text_generator`).
 
     Args:

@@ -3,14 +3,17 @@
 import numpy as np
 
 
-def plot_attention(source, translation, weights, *, ax=None):
+def plot_attention(source, translation, weights, *, layer=-1, ax=None):
     """Draws attention weights as a heatmap labelled with the tokens.
 
     Args:
         source: list of source token strings, or a string split on whitespace.
         translation: list of output token strings, or a string split on whitespace.
         weights: array [len(translation), len(source)]: row i is the attention of output
-            token i over the source tokens.
+            token i over the source tokens; or [layers, len(translation), len(source)], one
+            map per decoder layer (ConvS2S's `predict(..., return_attention=True)`).
+        layer: int, the layer drawn when `weights` has one map per layer: the last by
+            default.
         ax: matplotlib Axes to draw on; by default a new figure is made.
 
     Returns:
@@ -24,9 +27,16 @@ def plot_attention(source, translation, weights, *, ax=None):
     source = source.split() if isinstance(source, str) else list(source)
     translation = translation.split() if isinstance(translation, str) else list(translation)
     weights = np.asarray(weights)
+    if weights.ndim == 3:
+        if not isinstance(layer, int) or not -len(weights) <= layer < len(weights):
+            raise ValueError(
+                f"`layer` must be an int index of the {len(weights)} layers, got {layer!r}."
+            )
+        weights = weights[layer]
     if weights.ndim != 2:
         raise ValueError(
-            f"`weights` must be 2-D [len(translation), len(source)], got shape {weights.shape}."
+            "`weights` must be 2-D [len(translation), len(source)] or 3-D [layers, "
+            f"len(translation), len(source)], got shape {weights.shape}."
         )
     if weights.shape[0] != len(translation):
         raise ValueError(

@@ -11,14 +11,18 @@ from zoo.decoding.sampler import write_at_position
 ATTENTION_WEIGHTS = "attention_weights"
 
 
-def with_attention_buffer(cache, batch_size, source_length, max_length):
-    """`cache` plus a zeroed float32 buffer [batch, source_length, max_length]."""
-    return {**cache, ATTENTION_WEIGHTS: ops.zeros((batch_size, source_length, max_length))}
+def with_attention_buffer(cache, batch_size, source_length, max_length, num_layers=None):
+    """`cache` plus a zeroed float32 buffer [batch, source_length, max_length], or [batch,
+    num_layers, source_length, max_length] for a decoder that shows every layer's attention."""
+    layers = () if num_layers is None else (num_layers,)
+    shape = (batch_size, *layers, source_length, max_length)
+    return {**cache, ATTENTION_WEIGHTS: ops.zeros(shape)}
 
 
 def record_attention(cache, index, weights):
-    """`cache` with `weights` [batch, source_length] written at position `index` of its
-    buffer; `cache` as it is when it has none (the weights were not asked for)."""
+    """`cache` with `weights` [batch, source_length] (or [batch, num_layers, source_length])
+    written at position `index` of its buffer; `cache` as it is when it has none (the
+    weights were not asked for)."""
     if ATTENTION_WEIGHTS not in cache:
         return cache
     buffer = cache[ATTENTION_WEIGHTS]

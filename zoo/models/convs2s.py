@@ -41,7 +41,7 @@ class ConvS2SBackbone(Backbone):
     The functional graph is the teacher-forced training graph over the named translation
     inputs. `encode` and `step` decode one token at a time: each decoder layer keeps its last
     `kernel_size - 1` inputs, a fixed-size cache, so that the loop compiles with XLA.
-    `attention_weights` gives the last decoder layer's attention.
+    `attention_weights` gives every decoder layer's attention.
 
     Args:
         source_vocabulary_size: int.
@@ -195,11 +195,13 @@ class ConvS2SBackbone(Backbone):
         return keys, _scaled_sum(keys, embedded)
 
     def _run_decoder(self, token_ids, keys, values, encoder_padding_mask, training=None):
-        """Teacher-forced decoder; returns its outputs and the last layer's attention."""
+        """Teacher-forced decoder; returns its outputs and every layer's attention, float32
+        [batch, layers, decoder_length, source_length]."""
         embedded = self._embed(
             self.target_embedding, self.target_positions, token_ids, training=training
         )
         x = self.decoder_input(embedded)
+        layer_weights = []
         for convolution, attention in zip(
             self.decoder_convolutions, self.decoder_attentions, strict=True
         ):
@@ -207,7 +209,8 @@ class ConvS2SBackbone(Backbone):
                 convolution(x, training=training), embedded, keys, values, encoder_padding_mask
             )
             x = _scaled_sum(attended, x)
-        return self.decoder_output(x), weights
+            layer_weights.append(weights)
+        return self.decoder_output(x), ops.stack(layer_weights, axis=1)
 
     def _logits(self, decoder_outputs, training=None):
         x = self.output_dropout(decoder_outputs, training=training)
@@ -215,8 +218,8 @@ class ConvS2SBackbone(Backbone):
         return ops.cast(self.output_projection(x), "float32")
 
     def attention_weights(self, inputs):
-        """The last decoder layer's attention when the decoder reads the given
-        (teacher-forced) inputs: float32 [batch, decoder_length, source_length]."""
+        """Every decoder layer's attention when the decoder reads the given (teacher-forced)
+        inputs: float32 [batch, layers, decoder_length, source_length]."""
         keys, values = self._run_encoder(
             inputs["encoder_token_ids"], inputs["encoder_padding_mask"], training=False
         )
@@ -236,7 +239,7 @@ class ConvS2SBackbone(Backbone):
         The cache holds the attention's keys and values, the source's padding mask (unless
         None: every position is attended to) and each decoder layer's zeroed convolution
         cache, its last `kernel_size - 1` inputs [batch, kernel_size - 1, channels]. With
-        `return_attention`, also a zeroed float32 "attention_weights" buffer [batch,
+        `return_attention`, also a zeroed float32 "attention_weights" buffer [batch, layers,
         source_length, max_length] that `step` fills column by column.
         """
         if max_length > self.max_sequence_length:
@@ -258,7 +261,9 @@ class ConvS2SBackbone(Backbone):
         if padding_mask is not None:
             cache["encoder_padding_mask"] = padding_mask
         if return_attention:
-            cache = with_attention_buffer(cache, batch_size, source_length, max_length)
+            cache = with_attention_buffer(
+                cache, batch_size, source_length, max_length, self.num_decoder_layers
+            )
         return cache
 
     def step(self, token_ids, cache, index):
@@ -271,7 +276,7 @@ class ConvS2SBackbone(Backbone):
             training=False,
         )
         x = self.decoder_input(embedded)
-        convolutions = []
+        convolutions, layer_weights = [], []
         for convolution, attention, layer_cache in zip(
             self.decoder_convolutions,
             self.decoder_attentions,
@@ -288,7 +293,10 @@ class ConvS2SBackbone(Backbone):
             )
             x = _scaled_sum(attended, x)
             convolutions.append(layer_cache)
-        cache = record_attention({**cache, "convolutions": convolutions}, index, weights[:, 0])
+            layer_weights.append(weights[:, 0])
+        cache = record_attention(
+            {**cache, "convolutions": convolutions}, index, ops.stack(layer_weights, axis=1)
+        )
         return self._logits(self.decoder_output(x))[:, 0], cache
 
     def get_config(self):
@@ -332,8 +340,8 @@ def convs2s(
     """Builds a compiled ConvS2S translator (Gehring et al. 2017) from parallel texts.
 
     Trained with Adam (gradient norm clipped to 0.1, as fairseq clips ConvS2S's) and label
-    smoothing 0.1 by default. `predict(..., return_attention=True)` returns the last decoder
-    layer's attention.
+    smoothing 0.1 by default. `predict(..., return_attention=True)` returns every decoder
+    layer's attention (`zoo.plot_attention` draws the last).
 
     Args:
         source_texts: list of str, the corpus to learn the source vocabulary from.

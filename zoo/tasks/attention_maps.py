@@ -3,7 +3,8 @@
 
 def attention_maps(result, source_vectorizer, target_vectorizer):
     """Per input of a batch of the attention generator's NumPy outputs: the real source
-    tokens ("source"), the generated ones ("translation") and the weights between them."""
+    tokens ("source"), the generated ones ("translation") and the weights between them,
+    [len(translation), len(source)] (or [layers, ...] where the backbone shows each layer's)."""
     source_pad = source_vectorizer.pad_token
     target_pad, target_end = target_vectorizer.pad_token, target_vectorizer.end_token
     maps = []
@@ -17,7 +18,7 @@ def attention_maps(result, source_vectorizer, target_vectorizer):
             {
                 "source": source,
                 "translation": translation,
-                "weights": weights[: len(translation), : len(source)],
+                "weights": weights[..., : len(translation), : len(source)],
             }
         )
     return maps

@@ -246,7 +246,8 @@ class Seq2Seq(Task):
         or what `generation_inputs` gives); returns a `zoo.decoding.DecodeResult`.
 
         With `return_attention`, its cache holds "attention_weights" [batch, source_length,
-        max_length] (of the best beam for beam search).
+        max_length] ([batch, layers, source_length, max_length] for a backbone that shows
+        every decoder layer's, as ConvS2S does; of the best beam for beam search).
         """
         sampler = self._resolve_sampler(sampler)
         target = self.target_vectorizer
@@ -275,7 +276,8 @@ class Seq2Seq(Task):
         `outputs` is tf.string [batch] (or [batch, num_beams] for a beam sampler that returns
         all beams) and `scores` the matching float32 sequence scores. With
         `return_attention`, also "attention": float32 [batch, max_length, source_length]
-        (rows: generated tokens, columns: source tokens; zero at padding), and the tokens
+        (rows: generated tokens, columns: source tokens; zero at padding; [batch, layers,
+        max_length, source_length] where the backbone shows each layer's), and the tokens
         that label it, "source_tokens" [batch, source_length] and "output_tokens"
         [batch, max_length] (the pad token at padding). Where the preprocessor cannot read
         some sources (an undecodable image), also "status": tf.string [batch], "ok" or
@@ -308,10 +310,13 @@ class Seq2Seq(Task):
             }
             if return_attention:
                 best = generated if generated.shape.rank == 2 else generated[:, 0]
-                weights = tf.transpose(result.cache[ATTENTION_WEIGHTS], [0, 2, 1])
+                # [batch, (layers,) source, positions] -> [batch, (layers,) positions, source]
+                weights = tf.linalg.matrix_transpose(result.cache[ATTENTION_WEIGHTS])
                 # Finished sequences keep stepping on padding: zero those rows.
                 written = tf.cast(best != self.target_vectorizer.pad_token_id, weights.dtype)
-                texts["attention"] = weights * written[:, :, None]
+                for _ in range(weights.shape.rank - 3):  # broadcast over the layers
+                    written = written[:, None]
+                texts["attention"] = weights * written[..., None]
                 texts.update(self.preprocessor.source_labels(source))
                 texts["output_tokens"] = self.target_vectorizer.id_to_token(best)
             return texts if answered is None else _unanswered_left_blank(texts, answered)
@@ -368,7 +373,9 @@ class Seq2Seq(Task):
                 (len(translation), len(source)) array whose
                 rows sum to 1 (less under local-p attention, whose Gaussian window scales
                 them) — ready for `zoo.plot_attention(**attention)`. For beam search, those
-                of the best beam. Needs a model with attention.
+                of the best beam. ConvS2S, whose every decoder layer attends, gives
+                (layers, len(translation), len(source)); `zoo.plot_attention` draws the last
+                layer unless told `layer=`. Needs a model with attention.
 
         Returns:
             A str for a str, else a list of str; with a beam sampler that returns all beams,
