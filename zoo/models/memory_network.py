@@ -51,6 +51,9 @@ class MemoryNetworkBackbone(Backbone):
         hops: int, rounds of attention over the memories.
         max_sentences: int, the most sentences of a story the temporal encoding covers.
         weight_tying: "adjacent" or "layer-wise".
+        linear_start: bool, whether to start without the hops' softmaxes (section 4.2 of the
+            paper: the attention weights are the raw scores until `training_callbacks`'
+            `LinearStart` puts the softmaxes back, once the loss stops falling).
         dtype: None (Keras' global policy), a Keras dtype policy name, or a
             `keras.DTypePolicy`: every layer's policy. The softmaxes and logits are float32.
 
@@ -67,6 +70,7 @@ class MemoryNetworkBackbone(Backbone):
         hops=3,
         max_sentences=50,
         weight_tying="adjacent",
+        linear_start=False,
         dtype=None,
         **kwargs,
     ):
@@ -92,6 +96,7 @@ class MemoryNetworkBackbone(Backbone):
         self.hops = hops
         self.max_sentences = max_sentences
         self.weight_tying = weight_tying
+        self.linear_start = bool(linear_start)
 
         # === Layers ===
         # Normal(0, 0.1), as the paper initialises every weight.
@@ -127,6 +132,8 @@ class MemoryNetworkBackbone(Backbone):
                 dtype=dtype,
                 name="answer_projection",
             )
+
+        self.hop_attention = HopAttention(linear=linear_start, dtype=dtype, name="hop_attention")
 
         # === Functional Model ===
         inputs = {
@@ -176,7 +183,7 @@ class MemoryNetworkBackbone(Backbone):
             outputs = _encode(output_words, inputs["story_token_ids"], story_mask)
             outputs = outputs + output_times(recency)
             scores = ops.einsum("bsd,bd->bs", memories, state)
-            weights = masked_softmax(scores, sentence_mask)
+            weights = self.hop_attention(scores, sentence_mask)
             read = ops.einsum("bs,bsd->bd", ops.cast(weights, outputs.dtype), outputs)
             state = read + (state if self.hop_update is None else self.hop_update(state))
             attention.append(weights)
@@ -196,6 +203,11 @@ class MemoryNetworkBackbone(Backbone):
         logits, attention = self._answer(inputs)
         return {"logits": logits, "hop_attention": attention}
 
+    def training_callbacks(self):
+        """The callbacks `QuestionAnswerer.fit` adds: `LinearStart` while the hops are
+        linear."""
+        return [LinearStart(self.hop_attention)] if self.hop_attention.is_linear() else []
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -205,7 +217,72 @@ class MemoryNetworkBackbone(Backbone):
             "hops": self.hops,
             "max_sentences": self.max_sentences,
             "weight_tying": self.weight_tying,
+            "linear_start": self.linear_start,
         }
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class HopAttention(keras.layers.Layer):
+    """A hop's attention weights over the sentences: the masked softmax of the scores, or,
+    while linear, the scores themselves (zero at padding).
+
+    Whether it is linear is a non-trainable variable, not a Python flag, so that the model's
+    saved weights, its traced functions and its export all read the phase training left.
+
+    Args:
+        linear: bool, whether to start linear.
+    """
+
+    def __init__(self, linear=False, **kwargs):
+        super().__init__(**kwargs)
+        self.linear = bool(linear)
+        self.linear_phase = self.add_weight(
+            shape=(),
+            initializer="ones" if linear else "zeros",
+            trainable=False,
+            dtype="float32",
+            name="linear_phase",
+        )
+
+    def call(self, scores, mask):
+        linear = ops.where(mask, ops.cast(scores, "float32"), 0.0)
+        return ops.where(self.linear_phase > 0.5, linear, masked_softmax(scores, mask))
+
+    def is_linear(self):
+        return bool(self.linear_phase.numpy() > 0.5)
+
+    def end_linear_phase(self):
+        self.linear_phase.assign(0.0)
+
+    def get_config(self):
+        return {**super().get_config(), "linear": self.linear}
+
+
+class LinearStart(keras.callbacks.Callback):
+    """Ends a `HopAttention`'s linear phase once the validation loss (the training loss
+    without validation data) has not fallen for `patience` epochs.
+
+    Args:
+        hop_attention: the `HopAttention` layer.
+        patience: int, epochs without a lower loss before the softmaxes go back in.
+    """
+
+    def __init__(self, hop_attention, patience=2):
+        super().__init__()
+        self.hop_attention, self.patience = hop_attention, patience
+        self.best, self.waited = float("inf"), 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.hop_attention.is_linear():
+            return
+        logs = logs or {}
+        loss = logs.get("val_loss", logs.get("loss"))
+        if loss < self.best:
+            self.best, self.waited = loss, 0
+            return
+        self.waited += 1
+        if self.waited >= self.patience:
+            self.hop_attention.end_linear_phase()
 
 
 def position_encoding(padding_mask, embedding_dim):
@@ -248,6 +325,7 @@ def memory_network(
     embedding_dim=20,
     hops=3,
     weight_tying="adjacent",
+    linear_start=False,
     dtype=None,
 ):
     """Builds a compiled end-to-end memory network (Sukhbaatar et al. 2015) from examples.
@@ -270,6 +348,8 @@ def memory_network(
         embedding_dim: int, the size of every embedding.
         hops: int, rounds of attention over the story.
         weight_tying: "adjacent" or "layer-wise".
+        linear_start: bool, whether to train without the softmaxes first (`fit` puts them
+            back once the loss stops falling; see `MemoryNetworkBackbone`).
         dtype: None, a Keras dtype policy name, or "auto" (see `zoo.dtype_policy`).
 
     Returns:
@@ -303,6 +383,7 @@ def memory_network(
         hops=hops,
         max_sentences=max_sentences,
         weight_tying=weight_tying,
+        linear_start=linear_start,
         dtype=dtype_policy(dtype),
     )
     model = QuestionAnswerer(

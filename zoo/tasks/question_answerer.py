@@ -16,11 +16,12 @@ class QuestionAnswerer(Task):
 
     It owns a backbone (a functional graph from `story_token_ids` / `story_padding_mask`,
     [batch, sentences, words], and `question_token_ids` / `question_padding_mask`,
-    [batch, words], to answer logits, with `call_with_attention`), the
-    `zoo.text.TextVectorizer` of its words and its answers. A story is one string; the model
-    reads its sentences as `zoo.text.split_sentences` splits them (one sentence per line
-    works), the last `max_sentences` of them, and the first `max_words` tokens of each
-    sentence and of the question. Builders such as `zoo.memory_network` return it compiled.
+    [batch, words], to answer logits, with `call_with_attention` and the
+    `training_callbacks` that `fit` adds), the `zoo.text.TextVectorizer` of its words and its
+    answers. A story is one string; the model reads its sentences as
+    `zoo.text.split_sentences` splits them (one sentence per line works), the last
+    `max_sentences` of them, and the first `max_words` tokens of each sentence and of the
+    question. Builders such as `zoo.memory_network` return it compiled.
 
     Args:
         backbone: a keras.Model as above, e.g. `zoo.models.MemoryNetworkBackbone`.
@@ -160,7 +161,11 @@ class QuestionAnswerer(Task):
                     f"{type(validation_data).__name__}."
                 )
             validation_data = self.training_dataset(*validation_data, batch_size, shuffle=False)
-        return self.fit_batches(dataset, validation_data=validation_data, **kwargs)
+        # The backbone's own schedule, such as the memory network's linear start.
+        callbacks = [*(kwargs.pop("callbacks", None) or []), *self.backbone.training_callbacks()]
+        return self.fit_batches(
+            dataset, validation_data=validation_data, callbacks=callbacks, **kwargs
+        )
 
     @evaluates_raw_inputs
     def evaluate(self, stories=None, questions=None, answers=None, *, batch_size=32, **kwargs):
