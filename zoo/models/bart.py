@@ -137,12 +137,6 @@ class BartBackbone(TransformerDecoding):
         x = getattr(self, f"{side}_embedding_norm")(x)
         return self.embedding_dropout(x, training=training)
 
-    def _run_encoder(self, token_ids, padding_mask, training=None):
-        x = self._embed("source", token_ids, training=training)
-        for layer in self.encoder_layers:
-            x = layer(x, padding_mask=padding_mask, training=training)
-        return self.encoder_norm(x)
-
     def get_config(self):
         return {
             **super().get_config(),

@@ -152,12 +152,6 @@ class TransformerBackbone(TransformerDecoding):
         inputs, logits = self._teacher_forced_graph()
         super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
 
-    def _run_encoder(self, token_ids, padding_mask, training=None):
-        x = self._embed("source", token_ids, training=training)
-        for layer in self.encoder_layers:
-            x = layer(x, padding_mask=padding_mask, training=training)
-        return self.encoder_norm(x)
-
     def get_config(self):
         return {
             **super().get_config(),

@@ -28,7 +28,8 @@ class TransformerDecoding(CachedEncoderDecoder):
     the final normalisation (pre-LN only) and the output projection: the target embedding
     transposed when `tie_embeddings`, else its own matrix. Subclasses call it in `__init__`,
     build their encoder (`_build_encoder_layers` makes its stack of
-    `keras_hub.layers.TransformerEncoder`), and provide `_run_encoder` (and `_source`) for
+    `keras_hub.layers.TransformerEncoder`, which `_run_encoder` runs over the embedded
+    source text; a subclass over other sources overrides it, and `_source`) for
     `CachedEncoderDecoder`, which decodes step by step with fixed-size key/value caches.
     Both make their layers under the backbone's `dtype`.
     """
@@ -126,6 +127,14 @@ class TransformerDecoding(CachedEncoderDecoder):
         x = getattr(self, f"{side}_embedding")(token_ids) * math.sqrt(self.hidden_dim)
         x = x + getattr(self, f"{side}_positions")(x, start_index=start_index)
         return self.embedding_dropout(x, training=training)
+
+    def _run_encoder(self, token_ids, padding_mask, training=None):
+        """The text encoder: the source embedded, then the encoder layers (a subclass over
+        other sources overrides it)."""
+        x = self._embed("source", token_ids, training=training)
+        for layer in self.encoder_layers:
+            x = layer(x, padding_mask=padding_mask, training=training)
+        return self.encoder_norm(x)
 
     def _run_decoder(
         self, token_ids, padding_mask, encoder_outputs, encoder_padding_mask, training=None
