@@ -26,6 +26,7 @@ from tests.test_case import (
     teacher_forced_batch,
     with_moved_weights,
 )
+from zoo.models.t5_preset import attribute_at
 from zoo.text import mask_token_id
 
 SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
@@ -82,12 +83,6 @@ HUB_DECODER_LAYER = {
 }
 
 
-def find(root, path):
-    for name in path.split("."):
-        root = root[int(name)] if name.isdigit() else getattr(root, name)
-    return root
-
-
 def copy_layer(source, target):
     weights = source.weights
     assert [tuple(w.shape) for w in weights] == [tuple(w.shape) for w in target.weights]
@@ -109,7 +104,7 @@ def test_logits_equal_keras_hubs_bart_with_the_same_weights():
         max_sequence_length=ours.max_sequence_length,
     )
     for hub_path, our_path in HUB_WEIGHTS.items():
-        hub_object, our_object = find(hub, hub_path), find(ours, our_path)
+        hub_object, our_object = attribute_at(hub, hub_path), attribute_at(ours, our_path)
         if hasattr(hub_object, "assign"):
             our_object.assign(hub_object)
         else:
@@ -119,7 +114,7 @@ def test_logits_equal_keras_hubs_bart_with_the_same_weights():
         for hub_name, our_name in HUB_DECODER_LAYER.items():
             copy_layer(
                 getattr(hub.decoder_transformer_layers[index], hub_name),
-                find(ours.decoder_layers[index], our_name),
+                attribute_at(ours.decoder_layers[index], our_name),
             )
     x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
     # keras-hub's BART reads int32 masks; its LM head is the token embedding transposed.
@@ -140,14 +135,13 @@ def test_the_mask_token_closes_the_shared_vocabulary():
 
 def test_the_kernels_start_from_barts_initializer():
     # N(0, 0.02) truncated, drawn afresh for each kernel.
-    layer = random_model().backbone.decoder_layers[0]
     keras.utils.set_random_seed(0)
     fresh = zoo.models.BartBackbone(300, num_encoder_layers=1, num_decoder_layers=1)
     kernels = [fresh.decoder_layers[0].intermediate_dense.kernel.numpy()]
     kernels.append(fresh.decoder_layers[0].output_dense.kernel.numpy())
     assert all(0.015 < kernel.std() < 0.022 for kernel in kernels)
     assert not np.allclose(kernels[0].ravel(), kernels[1].ravel())
-    assert layer.activation is keras.activations.gelu
+    assert fresh.decoder_layers[0].activation is keras.activations.gelu
 
 
 def test_pretraining_examples_rebuild_the_text_from_a_masked_one():

@@ -182,7 +182,7 @@ def bart(
     permutation) writes in place of each masked span. Then `fit` fine-tunes it on the
     pairs. The defaults are sized for a CPU; BART-base is num_layers=6, hidden_dim=768,
     num_heads=12, intermediate_dim=3072. Trained as the Transformer is (Adam with warm-up
-    and inverse-square-root decay, label smoothing 0.1), as BART was fine-tuned.
+    and inverse-square-root decay, label smoothing 0.1).
     `predict(..., return_attention=True)` returns the last decoder layer's
     cross-attention, averaged over heads.
 

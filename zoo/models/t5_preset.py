@@ -206,7 +206,7 @@ def _copy_weights(hub_backbone, backbone):
     """
     copied, assigned = set(), set()
     for our_name, hub_name in _weight_names(backbone).items():
-        ours, theirs = _find(backbone, our_name), _find(hub_backbone, hub_name)
+        ours, theirs = attribute_at(backbone, our_name), attribute_at(hub_backbone, hub_name)
         if ours is None and theirs is None:  # a layer neither configuration has
             continue
         if ours is None or theirs is None:
@@ -229,7 +229,7 @@ def _copy_weights(hub_backbone, backbone):
         raise ValueError(f"These weights have no counterpart in the mapping: {left_out}.")
 
 
-def _find(root, path):
+def attribute_at(root, path):
     """The object at a dotted attribute path ("layers.0.kernel"), or None if absent."""
     found = root
     for name in path.split("."):
