@@ -25,7 +25,7 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
-from common import BatchMeter, machine_conditions, parse_options, print_json
+from common import BatchMeter, add_record_option, machine_conditions, parse_options, print_json
 
 import zoo
 from zoo.tasks.seq2seq import SOURCE_LENGTH_BUCKET
@@ -65,6 +65,7 @@ def parse_args():
     parser.add_argument("--num-beams", type=int, default=4)
     parser.add_argument("--length-penalty", type=float, default=0.6)
     parser.add_argument("--seed", type=int, default=0)
+    add_record_option(parser)
     return parser.parse_args()
 
 
@@ -241,7 +242,7 @@ def main():
         "total_seconds": round(time.perf_counter() - start, 1),
     }
     report(figures)
-    print_json(figures)
+    print_json(figures, record=args.record)
 
 
 def _rounded(value):
