@@ -28,7 +28,7 @@ import tensorflow as tf
 from common import BatchMeter, add_record_option, machine_conditions, parse_options, print_json
 
 import zoo
-from zoo.tasks.seq2seq import SOURCE_LENGTH_BUCKET
+from zoo.tasks.text_pair_preprocessor import SOURCE_LENGTH_BUCKET
 
 # Steps this many times slower than the median step are taken for (re)tracing of the training
 # function, which Keras does for the first batch and again when batch shapes change.
