@@ -26,7 +26,7 @@ from tests.test_case import (
     teacher_forced_batch,
     with_moved_weights,
 )
-from zoo.models.t5_preset import attribute_at
+from zoo.models.bart_preset import copy_weights
 from zoo.text import mask_token_id
 
 SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
@@ -64,32 +64,6 @@ def test_source_padding_changes_nothing():
     check_source_padding_changes_nothing(random_model(), SOURCES, TARGETS)
 
 
-# Each weight of keras-hub's BartBackbone (by attribute path) and ours that holds it.
-HUB_WEIGHTS = {
-    "token_embedding.embeddings": "target_embedding.embeddings",
-    "encoder_position_embedding.position_embeddings": "source_positions.position_embeddings",
-    "decoder_position_embedding.position_embeddings": "target_positions.position_embeddings",
-    "encoder_embeddings_layer_norm": "source_embedding_norm",
-    "decoder_embeddings_layer_norm": "target_embedding_norm",
-}
-HUB_DECODER_LAYER = {
-    "_self_attention_layer": "self_attention",
-    "_self_attention_layer_norm": "norms.0",
-    "_cross_attention_layer": "cross_attention",
-    "_cross_attention_layer_norm": "norms.1",
-    "_feedforward_intermediate_dense": "intermediate_dense",
-    "_feedforward_output_dense": "output_dense",
-    "_feedforward_layer_norm": "norms.2",
-}
-
-
-def copy_layer(source, target):
-    weights = source.weights
-    assert [tuple(w.shape) for w in weights] == [tuple(w.shape) for w in target.weights]
-    for theirs, ours in zip(weights, target.weights, strict=True):
-        ours.assign(theirs)
-
-
 def test_logits_equal_keras_hubs_bart_with_the_same_weights():
     model = random_model()
     ours = model.backbone
@@ -103,19 +77,7 @@ def test_logits_equal_keras_hubs_bart_with_the_same_weights():
         dropout=0.0,
         max_sequence_length=ours.max_sequence_length,
     )
-    for hub_path, our_path in HUB_WEIGHTS.items():
-        hub_object, our_object = attribute_at(hub, hub_path), attribute_at(ours, our_path)
-        if hasattr(hub_object, "assign"):
-            our_object.assign(hub_object)
-        else:
-            copy_layer(hub_object, our_object)
-    for index in range(2):
-        copy_layer(hub.encoder_transformer_layers[index], ours.encoder_layers[index])
-        for hub_name, our_name in HUB_DECODER_LAYER.items():
-            copy_layer(
-                getattr(hub.decoder_transformer_layers[index], hub_name),
-                attribute_at(ours.decoder_layers[index], our_name),
-            )
+    copy_weights(hub, ours)
     x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
     # keras-hub's BART reads int32 masks; its LM head is the token embedding transposed.
     hub_inputs = {name: tf.cast(value, tf.int32) for name, value in x.items()}

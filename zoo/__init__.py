@@ -32,6 +32,7 @@ from zoo.catalog import build  # noqa: E402
 from zoo.models import (  # noqa: E402
     attention_translator,
     bart,
+    bart_from_preset,
     convs2s,
     hierarchical_attention_classifier,
     image_captioner,
@@ -87,6 +88,7 @@ __all__ = [
     "Seq2Seq",
     "attention_translator",
     "bart",
+    "bart_from_preset",
     "build",
     "callbacks",
     "convs2s",

@@ -2,6 +2,7 @@
 
 from zoo.models.backbone import Backbone
 from zoo.models.bart import BartBackbone, bart
+from zoo.models.bart_preset import bart_from_preset
 from zoo.models.convs2s import ConvS2SBackbone, convs2s
 from zoo.models.hierarchical_attention import (
     HierarchicalAttentionBackbone,
@@ -32,6 +33,7 @@ __all__ = [
     "TransformerCaptionerBackbone",
     "attention_translator",
     "bart",
+    "bart_from_preset",
     "convs2s",
     "hierarchical_attention_classifier",
     "image_captioner",

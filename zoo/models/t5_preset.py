@@ -1,11 +1,8 @@
 """t5_from_preset: a keras-hub T5 preset directory, loaded into zoo's T5."""
 
-import json
-import os
-
-import keras
 import keras_hub
 
+from zoo.models.hub_presets import assign_weights, attribute_at, check_preset_directory
 from zoo.models.t5 import FEED_FORWARDS, T5Backbone, t5_compile_options
 from zoo.precision import dtype_policy
 from zoo.tasks import Seq2Seq
@@ -101,7 +98,7 @@ def t5_from_preset(
     >>> model = zoo.t5_from_preset("my_t5")
     >>> model.predict("translate English to German: That is good.")
     """
-    path = _check_preset_directory(path)
+    path = check_preset_directory(path, PRESET_CONFIGS, PRESET_FILES)
     compile_options = t5_compile_options(learning_rate, label_smoothing, sampler)
     dtype = dtype_policy(dtype)
     hub_backbone = keras_hub.models.T5Backbone.from_preset(path)
@@ -112,39 +109,6 @@ def t5_from_preset(
     model = Seq2Seq(backbone, vectorizer, vectorizer)
     model.compile(**compile_options)
     return model
-
-
-def _check_preset_directory(path):
-    """The absolute path of a keras-hub T5 preset directory, or a clear error.
-
-    Absolute, because keras-hub reads a bare name such as "t5_small_multi" as a built-in
-    preset to download.
-    """
-    path = os.path.abspath(os.fspath(path))
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No keras-hub T5 preset at {path!r}: the path does not exist.")
-    if not os.path.isdir(path):
-        raise ValueError(f"{path!r} is not a keras-hub T5 preset directory: it is a file.")
-    missing = [name for name in PRESET_FILES if not os.path.isfile(os.path.join(path, name))]
-    if missing:
-        raise ValueError(
-            f"{path!r} is not a keras-hub T5 preset (as `save_to_preset` writes one for a "
-            f"T5Backbone and a T5Tokenizer): it lacks {missing}; it holds "
-            f"{sorted(os.listdir(path))}."
-        )
-    for name, expected in PRESET_CONFIGS.items():
-        with open(os.path.join(path, name), encoding="utf-8") as file:
-            try:
-                config = json.load(file)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path!r}: its {name} is not JSON ({error}).") from None
-        found = config.get("registered_name") if isinstance(config, dict) else None
-        if found != expected:
-            raise ValueError(
-                f"{path!r} is not a keras-hub T5 preset: its {name} describes {found!r}, "
-                f"not {expected!r}."
-            )
-    return path
 
 
 def _backbone_options(hub_backbone, path):
@@ -204,7 +168,7 @@ def _copy_weights(hub_backbone, backbone):
         ValueError: a weight has no counterpart, a shape differs, or a weight of either
             backbone is left out of the mapping.
     """
-    copied, assigned = set(), set()
+    pairs = []
     for our_name, hub_name in _weight_names(backbone).items():
         ours, theirs = attribute_at(backbone, our_name), attribute_at(hub_backbone, hub_name)
         if ours is None and theirs is None:  # a layer neither configuration has
@@ -215,25 +179,5 @@ def _copy_weights(hub_backbone, backbone):
                 f"no counterpart: keras-hub's {hub_name!r} is "
                 f"{'absent' if theirs is None else 'present'}."
             )
-        if tuple(ours.shape) != tuple(theirs.shape):
-            raise ValueError(
-                f"Weight {our_name!r} has shape {tuple(ours.shape)} but keras-hub's "
-                f"{hub_name!r} has {tuple(theirs.shape)}."
-            )
-        ours.assign(keras.ops.cast(theirs, ours.dtype))
-        copied.add(id(theirs))
-        assigned.add(id(ours))
-    left_out = [weight.path for weight in hub_backbone.weights if id(weight) not in copied]
-    left_out += [weight.path for weight in backbone.weights if id(weight) not in assigned]
-    if left_out:
-        raise ValueError(f"These weights have no counterpart in the mapping: {left_out}.")
-
-
-def attribute_at(root, path):
-    """The object at a dotted attribute path ("layers.0.kernel"), or None if absent."""
-    found = root
-    for name in path.split("."):
-        if found is None:
-            return None
-        found = found[int(name)] if name.isdigit() else getattr(found, name, None)
-    return found
+        pairs.append((our_name, ours, theirs))
+    assign_weights(pairs, hub_backbone, backbone)

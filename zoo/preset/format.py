@@ -47,6 +47,7 @@ VOCABULARY_FIELDS = {
         _lines,
         lambda data: data.decode("utf-8").split("\n")[:-1],
     ),
+    "merges": ("merges.txt", _lines, lambda data: data.decode("utf-8").split("\n")[:-1]),
     "proto": (
         "vocabulary.spm",
         base64.b64decode,
@@ -153,7 +154,8 @@ def from_preset(preset, dtype="auto"):
     """Loads a preset: one shipped in the package, by name, or a preset directory.
 
     A directory that keras-hub's `save_to_preset` wrote for a `T5Backbone` and its
-    `T5Tokenizer` loads as `zoo.t5_from_preset` loads it. Nothing is downloaded.
+    `T5Tokenizer` loads as `zoo.t5_from_preset` loads it, one for a `BartBackbone` and its
+    `BartTokenizer` as `zoo.bart_from_preset` does. Nothing is downloaded.
 
     Args:
         preset: str, a name of `zoo.presets()`, or a str or path-like preset directory.
@@ -176,9 +178,7 @@ def from_preset(preset, dtype="auto"):
     """
     directory = _preset_directory(preset)
     if not (directory / TASK_CONFIG).exists() and (directory / "tokenizer.json").exists():
-        from zoo.models.t5_preset import t5_from_preset
-
-        return t5_from_preset(directory, dtype=dtype)
+        return _keras_hub_preset(directory, dtype)
     missing = [name for name in PRESET_FILES if not (directory / name).is_file()]
     if missing:
         raise ValueError(
@@ -196,6 +196,21 @@ def from_preset(preset, dtype="auto"):
     if compile_config is not None:
         model.compile_from_config(compile_config)
     return model
+
+
+def _keras_hub_preset(directory, dtype):
+    """A keras-hub preset directory, loaded by the zoo family of the backbone it names."""
+    from zoo.models import bart_from_preset, t5_from_preset
+    from zoo.models.hub_presets import registered_name
+
+    loaders = {"keras_hub>T5Backbone": t5_from_preset, "keras_hub>BartBackbone": bart_from_preset}
+    backbone = registered_name(directory / BACKBONE_CONFIG)
+    if backbone not in loaders:
+        raise ValueError(
+            f"{str(directory)!r} holds a keras-hub tokenizer.json, but its {BACKBONE_CONFIG} "
+            f"names {backbone!r}: zoo loads keras-hub presets of {sorted(loaders)}."
+        )
+    return loaders[backbone](directory, dtype=dtype)
 
 
 def _preset_directory(preset):

@@ -116,12 +116,15 @@ class TextInfilling:
         buckets = task.preprocessor.length_buckets(batch_size, batch_tokens)
         buckets.check_fits(lengths.max(initial=1))
 
+        # A token that begins every text (BART's "<s>") stays first and is never masked.
+        kept = int(vectorizer.begin_token_id is not None)
+
         def corrupt(original):
-            noised = original
+            noised = original[kept:]
             if self.permute_sentences:
                 noised = permute_sentences(noised, sentence_ends)
             noised = text_infilling(noised, mask_id, self.mask_ratio, self.poisson_lambda)
-            return noised, original
+            return tf.concat([original[:kept], noised], axis=0), original
 
         def target_length(noised, original):
             return 1 + tf.size(original, out_type=tf.int32)
@@ -176,5 +179,6 @@ def _special_ids(task, find, what, hint):
 
 def _single_token_ids(vectorizer, texts):
     """The ids of those `texts` that the vectorizer reads as one token."""
-    token_ids = vectorizer.tokenize(tf.constant(list(texts))).to_list()
+    token_ids = vectorizer.tokenize(tf.constant(list(texts))).to_tensor(vectorizer.pad_token_id)
+    token_ids = vectorizer.readable_token_ids(token_ids).to_list()
     return [ids[0] for ids in token_ids if len(ids) == 1]

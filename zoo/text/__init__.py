@@ -1,6 +1,7 @@
-"""Text: vocabulary learning, in-graph tokenization (WordPiece or SentencePiece) and span
-corruption and text infilling."""
+"""Text: vocabulary learning, in-graph tokenization (WordPiece, SentencePiece or byte-level
+BPE), span corruption and text infilling."""
 
+from zoo.text.byte_pair_vectorizer import BytePairVectorizer
 from zoo.text.sentencepiece_vectorizer import SentencePieceVectorizer
 from zoo.text.span_corruption import add_sentinels, sentinel_ids, span_corruption
 from zoo.text.text_infilling import (
@@ -14,6 +15,7 @@ from zoo.text.vectorizer import Vectorizer
 from zoo.text.vocabulary import LEVELS, RESERVED_TOKENS, learn_vocabulary
 
 __all__ = [
+    "BytePairVectorizer",
     "LEVELS",
     "RESERVED_TOKENS",
     "SentencePieceVectorizer",

@@ -7,6 +7,8 @@ from zoo import checks
 from zoo.text.noising import one_example, stateless_seed, stateless_shuffle
 
 MASK = "[MASK]"
+# BART's own mask token, in the byte-level BPE vocabularies of keras-hub's presets.
+BART_MASK = "<mask>"
 
 
 def add_mask_token(vocabulary):
@@ -28,9 +30,10 @@ def add_mask_token(vocabulary):
 
 
 def mask_token_id(vocabulary):
-    """The id of "[MASK]" in `vocabulary`."""
+    """The id of "[MASK]" (or BART's "<mask>") in `vocabulary`."""
+    vocabulary = list(vocabulary)
     try:
-        return list(vocabulary).index(MASK)
+        return vocabulary.index(MASK if MASK in vocabulary else BART_MASK)
     except ValueError:
         raise ValueError(
             f"`vocabulary` must hold the mask token {MASK!r} (see `add_mask_token`)."

@@ -17,6 +17,10 @@ class Vectorizer:
             Longer texts are truncated: their first `sequence_length - 2` tokens are kept.
     """
 
+    # A token that begins every text's ids (BART's "<s>"), which pre-training keeps in place;
+    # None where texts begin with their first piece.
+    begin_token_id = None
+
     def __init__(self, sequence_length=64):
         if not isinstance(sequence_length, int) or sequence_length < 3:
             raise ValueError(
