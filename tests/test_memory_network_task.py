@@ -60,6 +60,10 @@ def test_attention_rows_are_distributions_over_the_story_sentences(trained):
     assert attention["sentences"] == stories[0].split("\n")
     assert attention["hop_weights"].shape == (3, len(attention["sentences"]))
     np.testing.assert_allclose(attention["hop_weights"].sum(axis=-1), 1.0, atol=1e-5)
+    # The maps go straight into the plot: the sentences down, one column per hop.
+    heatmap = zoo.plot_attention(**attention).axes[0]
+    assert [label.get_text() for label in heatmap.get_yticklabels()] == attention["sentences"]
+    np.testing.assert_array_equal(heatmap.images[0].get_array(), attention["hop_weights"].T)
 
 
 def test_keras_file_round_trip_answers_identically(trained, tmp_path):

@@ -59,3 +59,25 @@ def test_plot_attention_draws_the_last_layer_of_per_layer_weights_unless_told():
     for layer, expected in [(-1, WEIGHTS[::-1]), (0, WEIGHTS)]:
         figure = plot_attention(SOURCE, TRANSLATION, layers, layer=layer)
         np.testing.assert_array_equal(figure.axes[0].images[0].get_array(), expected)
+
+
+SENTENCES = ["Mary went to the office.", "John took the apple.", "Mary dropped the milk."]
+HOP_WEIGHTS = np.random.default_rng(1).dirichlet(np.ones(len(SENTENCES)), size=3)
+
+
+def test_plot_attention_draws_a_memory_networks_hops_over_its_sentences():
+    figure = plot_attention(sentences=SENTENCES, hop_weights=HOP_WEIGHTS)
+    heatmap, _ = figure.axes
+    assert tick_labels(heatmap.get_yticklabels()) == SENTENCES
+    assert tick_labels(heatmap.get_xticklabels()) == ["hop 1", "hop 2", "hop 3"]
+    # One column per hop: column h is hop h's attention over the sentences.
+    np.testing.assert_array_equal(heatmap.images[0].get_array(), HOP_WEIGHTS.T)
+
+
+def test_plot_attention_rejects_hop_weights_that_do_not_fit_or_mixed_maps():
+    with pytest.raises(ValueError, match=r"`hop_weights` must be .*\[hops, 2\], got shape \(3, 3\)"):
+        plot_attention(sentences=SENTENCES[:2], hop_weights=HOP_WEIGHTS)
+    with pytest.raises(ValueError, match=r"not a mix: got \['weights'\]"):
+        plot_attention(weights=WEIGHTS, sentences=SENTENCES, hop_weights=HOP_WEIGHTS)
+    with pytest.raises(ValueError, match="hop_weights=False"):
+        plot_attention(sentences=SENTENCES)

@@ -1,10 +1,21 @@
-"""Plots of what a translator or a captioner attends to."""
+"""Plots of what a translator, a memory network or a captioner attends to."""
 
 import numpy as np
 
 
-def plot_attention(source, translation, weights, *, layer=-1, ax=None):
-    """Draws attention weights as a heatmap labelled with the tokens.
+def plot_attention(
+    source=None,
+    translation=None,
+    weights=None,
+    *,
+    sentences=None,
+    hop_weights=None,
+    layer=-1,
+    ax=None,
+):
+    """Draws attention weights as a heatmap labelled with the tokens, or a memory network's
+    hops over its story's sentences: the maps that `predict(..., return_attention=True)`
+    returns go in as keywords, `zoo.plot_attention(**attention[0])`.
 
     Args:
         source: list of source token strings, or a string split on whitespace.
@@ -12,6 +23,9 @@ def plot_attention(source, translation, weights, *, layer=-1, ax=None):
         weights: array [len(translation), len(source)]: row i is the attention of output
             token i over the source tokens; or [layers, len(translation), len(source)], one
             map per decoder layer (ConvS2S's `predict(..., return_attention=True)`).
+        sentences: list of str, a memory network's story sentences, instead of the above.
+        hop_weights: array [hops, len(sentences)]: each hop's attention over the sentences,
+            drawn one column per hop beside the sentences.
         layer: int, the layer drawn when `weights` has one map per layer: the last by
             default.
         ax: matplotlib Axes to draw on; by default a new figure is made.
@@ -23,7 +37,19 @@ def plot_attention(source, translation, weights, *, layer=-1, ax=None):
     Example:
     >>> figure = zoo.plotting.plot_attention("the cat sat", "le chat", weights[0, :2, :3])
     >>> figure.savefig("attention.png")
+    >>> answer, attention = memory_network.predict(story, question, return_attention=True)
+    >>> zoo.plot_attention(**attention)  # sentences down, hops across
     """
+    if sentences is not None or hop_weights is not None:
+        translation_maps = {"source": source, "translation": translation, "weights": weights}
+        given = [name for name, value in translation_maps.items() if value is not None]
+        if given or sentences is None or hop_weights is None:
+            raise ValueError(
+                "Give either `source`, `translation` and `weights`, or `sentences` and "
+                f"`hop_weights` (a memory network's), not a mix: got {given} with "
+                f"sentences={sentences is not None}, hop_weights={hop_weights is not None}."
+            )
+        return _plot_hops(list(sentences), np.asarray(hop_weights), ax)
     source = source.split() if isinstance(source, str) else list(source)
     translation = translation.split() if isinstance(translation, str) else list(translation)
     weights = np.asarray(weights)
@@ -48,18 +74,8 @@ def plot_attention(source, translation, weights, *, layer=-1, ax=None):
             f"`weights` has {weights.shape[1]} columns but `source` has {len(source)} tokens."
         )
 
-    if ax is None:
-        # Imported here so that importing zoo selects no matplotlib backend.
-        import matplotlib.pyplot as plt
-
-        figure, ax = plt.subplots(
-            figsize=(1.5 + 0.45 * max(len(source), 4), 1.0 + 0.4 * max(len(translation), 4))
-        )
-        # Closed in pyplot so that a notebook does not also draw it at the end of the cell.
-        plt.close(figure)
-    else:
-        figure = ax.figure
-
+    size = (1.5 + 0.45 * max(len(source), 4), 1.0 + 0.4 * max(len(translation), 4))
+    figure, ax = _figure(ax, size)
     image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(source)), labels=source, rotation=90)
     ax.set_yticks(range(len(translation)), labels=translation)
@@ -67,6 +83,39 @@ def plot_attention(source, translation, weights, *, layer=-1, ax=None):
     ax.set_ylabel("translation")
     figure.colorbar(image, ax=ax, label="attention weight")
     return figure
+
+
+def _plot_hops(sentences, hop_weights, ax):
+    """A memory network's attention: one row per sentence, one column per hop."""
+    if hop_weights.ndim != 2 or hop_weights.shape[1] != len(sentences):
+        raise ValueError(
+            f"`hop_weights` must be [hops, len(sentences)] = [hops, {len(sentences)}], got "
+            f"shape {hop_weights.shape}."
+        )
+    hops = len(hop_weights)
+    longest = max(map(len, sentences), default=10)
+    size = (3.0 + 0.09 * longest + 0.6 * hops, 1.0 + 0.35 * len(sentences))
+    figure, ax = _figure(ax, size)
+    image = ax.imshow(hop_weights.T, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(hops), labels=[f"hop {index + 1}" for index in range(hops)])
+    ax.set_yticks(range(len(sentences)), labels=sentences)
+    ax.set_xlabel("hop")
+    ax.set_ylabel("story sentence")
+    figure.colorbar(image, ax=ax, label="attention weight")
+    return figure
+
+
+def _figure(ax, size):
+    """(figure, axes): `ax` and its figure, or a new figure of `size` inches."""
+    if ax is not None:
+        return ax.figure, ax
+    # Imported here so that importing zoo selects no matplotlib backend.
+    import matplotlib.pyplot as plt
+
+    figure, ax = plt.subplots(figsize=size)
+    # Closed in pyplot so that a notebook does not also draw it at the end of the cell.
+    plt.close(figure)
+    return figure, ax
 
 
 def plot_caption_attention(image, caption, weights, *, columns=5, alpha=0.6):
