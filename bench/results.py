@@ -2,7 +2,8 @@
 
 A benchmark run with `--record bench/results/NAME.json` writes the JSON object of its last line
 there, with the commit and date it ran at. README.md shows a recorded result between the
-lines `<!-- results: NAME -->` and `<!-- /results -->`, rendered by this module from that file,
+lines `<!-- results: NAME -->` and `<!-- /results -->` (or `<!-- results: NAME OTHER -->` for
+runs shown side by side, of one benchmark), rendered by this module from those files,
 so that its figures are the ones a script printed, never retyped; `tests/test_results.py`
 checks that every such block is up to date.
 
@@ -15,7 +16,9 @@ import re
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-BLOCK = re.compile(r"(<!-- results: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /results -->)", re.S)
+BLOCK = re.compile(
+    r"(<!-- results: (?P<names>[\w -]+?) -->\n)(?P<body>.*?)(<!-- /results -->)", re.S
+)
 
 
 def conditions(figures):
@@ -86,19 +89,51 @@ end{quarters(load)}.
 """
 
 
-RENDERERS = {"both_directions": both_directions, "serve": serve}
+def translate(*runs):
+    """Catalog models trained for a time budget on Multi30k, one row each."""
+    beam = f"beam{runs[0]['decode']['num_beams']}"
+    rows = "\n".join(
+        f"| `{run['model']}` | {run['parameters']:,} | {run['epochs_run']:.2f} | "
+        f"{run['train_target_tokens_per_second']:,.0f} | {run['bleu']['validation_greedy']} | "
+        f"{run['bleu']['test_greedy']} / {run['bleu'][f'test_{beam}']} | "
+        f"{run['decode_ms_per_sentence']['greedy']} / {run['decode_ms_per_sentence'][beam]} |"
+        for run in runs
+    )
+    first, data = runs[0], runs[0]["data"]
+    ran = "\n".join(f"- {conditions(run)}" for run in runs)
+    budget = f"{first['budget_minutes']:g} min"
+    return f"""| model | parameters | epochs in {budget} | target tokens/s | BLEU val (greedy) | \
+BLEU test2016 greedy / {beam} | ms per sentence greedy / {beam} |
+|---|---:|---:|---:|---:|---:|---:|
+{rows}
+
+Multi30k {data["source_language"]}→{data["target_language"]}, {data["train_pairs"]:,} training
+pairs, batches of at most {first["batch_size"]} pairs; BLEU on the {data["test_pairs"]:,}
+test2016 pairs, length penalty {first["decode"]["length_penalty"]}, sacrebleu
+`{first["bleu_signature"]}`.
+{ran}
+"""
 
 
-def render(name):
-    """The Markdown of the recorded result `name` (bench/results/NAME.json)."""
-    figures = json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
-    return RENDERERS[figures["benchmark"]](figures)
+RENDERERS = {"both_directions": both_directions, "serve": serve, "translate": translate}
+
+
+def render(names):
+    """The Markdown of the recorded results `names` (bench/results/NAME.json, space-separated
+    names for runs of one benchmark side by side)."""
+    records = [
+        json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8")) for name in names.split()
+    ]
+    benchmarks = {record["benchmark"] for record in records}
+    if len(benchmarks) != 1:
+        raise ValueError(f"Results {names!r} come from several benchmarks: {benchmarks}.")
+    return RENDERERS[benchmarks.pop()](*records)
 
 
 def rendered(text):
-    """`text` (a Markdown document) with every result block rendered from its record."""
+    """`text` (a Markdown document) with every result block rendered from its records."""
     return BLOCK.sub(
-        lambda match: match.group(1) + render(match.group("name")) + match.group(4), text
+        lambda match: match.group(1) + render(match.group("names")) + match.group(4), text
     )
 
 

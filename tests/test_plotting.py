@@ -75,7 +75,7 @@ def test_plot_attention_draws_a_memory_networks_hops_over_its_sentences():
 
 
 def test_plot_attention_rejects_hop_weights_that_do_not_fit_or_mixed_maps():
-    with pytest.raises(ValueError, match=r"`hop_weights` must be .*\[hops, 2\], got shape \(3, 3\)"):
+    with pytest.raises(ValueError, match=r"must be .*\[hops, 2\], got shape \(3, 3\)"):
         plot_attention(sentences=SENTENCES[:2], hop_weights=HOP_WEIGHTS)
     with pytest.raises(ValueError, match=r"not a mix: got \['weights'\]"):
         plot_attention(weights=WEIGHTS, sentences=SENTENCES, hop_weights=HOP_WEIGHTS)
