@@ -2,6 +2,7 @@
 tokenizes as keras-hub does, computes its logits, decodes as a greedy loop over keras-hub's
 model does, and saves, reloads, exports and pre-trains like any zoo model."""
 
+import functools
 import json
 import shutil
 
@@ -13,8 +14,12 @@ import tensorflow as tf
 from tokenizers import ByteLevelBPETokenizer
 
 import zoo
-from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS
-from zoo.export import serve_in_fresh_process
+from tests.test_case import (
+    MEMORY_SOURCES,
+    MEMORY_TARGETS,
+    check_export_equals_predict,
+    reference_greedy_decoding,
+)
 from zoo.models import BartBackbone
 from zoo.models.bart_preset import copy_weights
 from zoo.tasks import TextInfilling
@@ -101,32 +106,6 @@ def hub_logits(backbone, x):
     return keras.ops.convert_to_numpy(backbone.token_embedding(hidden, reverse=True))
 
 
-def hub_greedy_decoding(backbone, encoder_token_ids, encoder_padding_mask, max_length):
-    """Greedy decoding over keras-hub's model, re-reading the whole prefix each step: "</s>"
-    first (BART's decoder start), then the best token until "</s>", then padding. Returns
-    (token ids, the sum of the chosen tokens' log-probabilities)."""
-    batch_size = len(encoder_token_ids)
-    token_ids = np.full((batch_size, 1), END, "int32")
-    finished = np.zeros(batch_size, bool)
-    scores = np.zeros(batch_size)
-    for _ in range(max_length):
-        x = {
-            "encoder_token_ids": encoder_token_ids,
-            "encoder_padding_mask": encoder_padding_mask,
-            "decoder_token_ids": token_ids,
-            "decoder_padding_mask": np.ones_like(token_ids),
-        }
-        log_probs = keras.ops.convert_to_numpy(
-            keras.ops.log_softmax(hub_logits(backbone, x)[:, -1])
-        )
-        best = log_probs.argmax(-1)
-        scores += np.where(finished, 0.0, log_probs[np.arange(batch_size), best])
-        next_token_ids = np.where(finished, PAD, best)
-        token_ids = np.concatenate([token_ids, next_token_ids[:, None]], axis=1)
-        finished |= next_token_ids == END
-    return token_ids[:, 1:], scores
-
-
 def teacher_forced(model, sources=SOURCES, targets=TARGETS):
     x, y, sample_weight = model.preprocess(tf.constant(sources), tf.constant(targets))
     return {key: value.numpy() for key, value in x.items()}, y.numpy(), sample_weight.numpy()
@@ -163,8 +142,15 @@ def greedy_decoding(model):
 
 def test_greedy_decoding_equals_a_greedy_loop_over_keras_hub(model, preset):
     token_ids, padding_mask = model.source_vectorizer(tf.constant(SOURCES), add_start=False)
-    expected, expected_scores = hub_greedy_decoding(
-        preset[1], token_ids.numpy(), padding_mask.numpy(), SEQUENCE_LENGTH - 1
+    encoder_inputs = {
+        "encoder_token_ids": token_ids.numpy(),
+        "encoder_padding_mask": padding_mask.numpy(),
+    }
+    expected, expected_scores = reference_greedy_decoding(
+        functools.partial(hub_logits, preset[1]),
+        encoder_inputs,
+        model.target_vectorizer,
+        SEQUENCE_LENGTH - 1,
     )
     # Random BART weights tend to repeat their first token (the tied output projection
     # favours the input's embedding), so the tokens show the source's effect and the
@@ -214,9 +200,7 @@ def test_save_load_and_export_predict_identically(model, tmp_path):
     model.save_to_preset(tmp_path / "preset")
     assert zoo.from_preset(tmp_path / "preset", dtype=None).predict(SOURCES) == predictions
 
-    model.export(tmp_path / "export")
-    served = serve_in_fresh_process(tmp_path / "export", SOURCES)
-    assert served["outputs"] == (predictions, "string")
+    check_export_equals_predict(model, tmp_path / "export", SOURCES)
 
 
 def test_pretraining_keeps_the_first_token_and_masks_with_barts_mask(model):

@@ -122,6 +122,40 @@ def without_keys(cache):
     return {name: value for name, value in cache.items() if name != "encoder_keys"}
 
 
+def reference_greedy_decoding(logits, encoder_inputs, vectorizer, max_length):
+    """Greedy decoding by full forward passes of a reference model (keras-hub's), re-reading
+    the whole prefix at each step: the start token, then the best token until the end
+    token, then padding. Returns (token ids [batch, max_length], each row's sum of its
+    tokens' log-probabilities), as a zoo sampler's `DecodeResult` holds them.
+
+    Args:
+        logits: a function from the backbone's input dict (NumPy) to logits [batch, length,
+            vocabulary].
+        encoder_inputs: dict with "encoder_token_ids" and "encoder_padding_mask" (NumPy).
+        vectorizer: the target vectorizer, whose start, end and pad tokens decoding uses.
+        max_length: int, tokens generated.
+    """
+    batch_size = len(encoder_inputs["encoder_token_ids"])
+    token_ids = np.full((batch_size, 1), vectorizer.start_token_id, "int32")
+    finished = np.zeros(batch_size, bool)
+    scores = np.zeros(batch_size)
+    for _ in range(max_length):
+        x = {
+            **encoder_inputs,
+            "decoder_token_ids": token_ids,
+            "decoder_padding_mask": np.ones_like(token_ids),
+        }
+        last = np.asarray(logits(x), "float64")[:, -1]
+        shifted = last - last.max(-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+        best = log_probs.argmax(-1)
+        scores += np.where(finished, 0.0, log_probs[np.arange(batch_size), best])
+        next_token_ids = np.where(finished, vectorizer.pad_token_id, best)
+        token_ids = np.concatenate([token_ids, next_token_ids[:, None]], axis=1)
+        finished |= next_token_ids == vectorizer.end_token_id
+    return token_ids[:, 1:], scores
+
+
 def check_export_equals_predict(model, directory, texts, sampler=None):
     """Exports `model` with `sampler` as its default and checks each signature, served in a
     fresh process, against `predict` with that sampler: outputs and scores, and for the

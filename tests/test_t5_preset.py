@@ -2,6 +2,7 @@
 keras-hub computes, decodes as a greedy loop over keras-hub's model does, tokenizes as its
 tokenizer does, and saves, reloads and exports like any zoo model."""
 
+import functools
 import io
 import json
 import shutil
@@ -14,8 +15,12 @@ import sentencepiece
 import tensorflow as tf
 
 import zoo
-from tests.test_case import MEMORY_SOURCES, MEMORY_TARGETS
-from zoo.export import serve_in_fresh_process
+from tests.test_case import (
+    MEMORY_SOURCES,
+    MEMORY_TARGETS,
+    check_export_equals_predict,
+    reference_greedy_decoding,
+)
 from zoo.models import T5Backbone
 from zoo.models.t5_preset import _copy_weights
 from zoo.text import SentencePieceVectorizer
@@ -45,7 +50,6 @@ HUB_CONFIGS = {
 BUILTIN_NAMES = ("t5_small_multi", "t5_1.1_small")
 # predict's default max_length is sequence_length - 1: every test decodes 8 tokens.
 SEQUENCE_LENGTH = 9
-END_TOKEN_ID = 1
 
 
 def sentencepiece_proto():
@@ -124,25 +128,6 @@ def hub_logits(backbone, x):
     return keras.ops.convert_to_numpy(backbone.token_embedding(hidden, reverse=True))
 
 
-def hub_greedy_token_ids(backbone, encoder_token_ids, encoder_padding_mask, max_length):
-    """Greedy decoding over keras-hub's model, re-reading the whole prefix each step: the
-    pad token first, then the best token until the end token, then padding."""
-    batch_size = len(encoder_token_ids)
-    token_ids = np.zeros((batch_size, 1), "int32")
-    finished = np.zeros(batch_size, bool)
-    for _ in range(max_length):
-        x = {
-            "encoder_token_ids": encoder_token_ids,
-            "encoder_padding_mask": encoder_padding_mask,
-            "decoder_token_ids": token_ids,
-            "decoder_padding_mask": np.ones_like(token_ids),
-        }
-        next_token_ids = np.where(finished, 0, hub_logits(backbone, x)[:, -1].argmax(-1))
-        token_ids = np.concatenate([token_ids, next_token_ids[:, None]], axis=1)
-        finished |= next_token_ids == END_TOKEN_ID
-    return token_ids[:, 1:]
-
-
 @pytest.mark.parametrize("name", HUB_CONFIGS)
 def test_backbone_config_follows_the_preset(models, name):
     backbone = models[name].backbone
@@ -177,23 +162,32 @@ def test_zoo_from_preset_loads_a_keras_hub_t5_preset(models, presets):
     np.testing.assert_array_equal(loaded.backbone(x).numpy(), model.backbone(x).numpy())
 
 
-def greedy_token_ids(model):
-    """What the model's greedy sampler decodes for SOURCES (eagerly), as NumPy."""
+def greedy_decoding(model):
+    """What the model's greedy sampler decodes for SOURCES (eagerly): (token ids, scores)."""
     token_ids, padding_mask = model.source_vectorizer(tf.constant(SOURCES), add_start=False)
     result = model.generate(token_ids, padding_mask, max_length=SEQUENCE_LENGTH - 1)
-    return result.token_ids.numpy()
+    return result.token_ids.numpy(), result.scores.numpy()
 
 
 @pytest.mark.parametrize("name", HUB_CONFIGS)
 def test_greedy_decoding_equals_a_greedy_loop_over_keras_hub(models, presets, name):
     model, hub_backbone = models[name], presets[name][1]
     token_ids, padding_mask = model.source_vectorizer(tf.constant(SOURCES), add_start=False)
-    expected = hub_greedy_token_ids(
-        hub_backbone, token_ids.numpy(), padding_mask.numpy(), SEQUENCE_LENGTH - 1
+    encoder_inputs = {
+        "encoder_token_ids": token_ids.numpy(),
+        "encoder_padding_mask": padding_mask.numpy(),
+    }
+    expected, expected_scores = reference_greedy_decoding(
+        functools.partial(hub_logits, hub_backbone),
+        encoder_inputs,
+        model.target_vectorizer,
+        SEQUENCE_LENGTH - 1,
     )
     # A model whose output depends on the source and varies along it.
     assert len({tuple(row) for row in expected}) > 1 and len(set(expected.ravel())) > 3
-    np.testing.assert_array_equal(greedy_token_ids(model), expected)
+    token_ids, scores = greedy_decoding(model)
+    np.testing.assert_array_equal(token_ids, expected)
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-4)
 
 
 def test_tokenization_equals_keras_hub(models, presets):
@@ -226,7 +220,7 @@ def test_save_load_and_export_predict_identically(models, tmp_path):
     model = models["t5.1.1-gated-gelu-untied"]
     predictions = model.predict(SOURCES)
     # predict's compiled decoding writes what the greedy test compared with keras-hub's.
-    detokenized = model.target_vectorizer.detokenize(greedy_token_ids(model)).numpy()
+    detokenized = model.target_vectorizer.detokenize(greedy_decoding(model)[0]).numpy()
     assert predictions == [text.decode() for text in detokenized]
 
     model.save(tmp_path / "t5.keras")
@@ -235,9 +229,7 @@ def test_save_load_and_export_predict_identically(models, tmp_path):
     assert loaded.source_vectorizer is loaded.target_vectorizer
     assert loaded.predict(SOURCES) == predictions
 
-    model.export(tmp_path / "export")
-    served = serve_in_fresh_process(tmp_path / "export", SOURCES)
-    assert served["outputs"] == (predictions, "string")
+    check_export_equals_predict(model, tmp_path / "export", SOURCES)
 
 
 @pytest.mark.parametrize("name", HUB_CONFIGS)
