@@ -164,3 +164,15 @@ def label_ids(labels, choices, name, kind="classes"):
                 f"`{name}[{i}]` is {label!r}, not one of the model's {kind} {list(choices)}."
             )
     return np.array([index[label] for label in labels], dtype="int32")
+
+
+def split_validation(validation_data):
+    """`fit`'s `validation_data` -> (x, y, x name, y name) as its batches take them."""
+    if isinstance(validation_data, tf.data.Dataset):
+        return validation_data, None, "validation_data", None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise ValueError(
+            "`validation_data` must be (source_texts, target_texts) or a tf.data.Dataset of "
+            f"pairs, got {type(validation_data).__name__}."
+        )
+    return (*validation_data, "validation_data[0]", "validation_data[1]")

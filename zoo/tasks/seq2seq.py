@@ -6,10 +6,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import checks, decoding
-from zoo.decoding.attention_buffer import ATTENTION_WEIGHTS
+from zoo import decoding
 from zoo.losses import LabelSmoothedCrossentropy
+from zoo.tasks import text_generation
 from zoo.tasks.attention_maps import decode_strings
+from zoo.tasks.inputs import split_validation
 from zoo.tasks.pretraining import pretraining_objective
 from zoo.tasks.task import Task, evaluates_raw_inputs, requested
 from zoo.tasks.text_pair_preprocessor import TextPairPreprocessor
@@ -155,7 +156,7 @@ class Seq2Seq(Task):
         dataset = self.training_dataset(x, y, shuffle=shuffle, **batching)
         if validation_data is not None:
             validation_data = self.preprocessor.batches(
-                *_split_validation(validation_data), self.preprocessor.length_buckets(**batching)
+                *split_validation(validation_data), self.preprocessor.length_buckets(**batching)
             )
         return self.fit_batches(dataset, validation_data=validation_data, **kwargs)
 
@@ -234,94 +235,29 @@ class Seq2Seq(Task):
         """Whether the backbone attends to the source, so it can return attention weights."""
         return self.backbone.has_attention
 
-    def generate(
-        self,
-        source,
-        padding_mask,
-        sampler=None,
-        max_length=None,
-        return_attention=False,
-    ):
+    def generate(self, source, padding_mask, sampler=None, max_length=None, return_attention=False):
         """Decodes token ids for encoder inputs (vectorized sources and their padding mask,
-        or what `generation_inputs` gives); returns a `zoo.decoding.DecodeResult`.
-
-        With `return_attention`, its cache holds "attention_weights" [batch, source_length,
-        max_length] ([batch, layers, source_length, max_length] for a backbone that shows
-        every decoder layer's, as ConvS2S does; of the best beam for beam search).
-        """
+        or what `generation_inputs` gives); returns a `zoo.decoding.DecodeResult`. See
+        `zoo.tasks.text_generation.generate`."""
         sampler = self._resolve_sampler(sampler)
-        target = self.target_vectorizer
-        max_length = max_length or target.sequence_length - 1
-        cache = self.backbone.encode(
-            source, padding_mask, max_length, return_attention=return_attention
-        )
-        return sampler(
-            self.backbone.step,
-            cache,
-            batch_size=tf.shape(source)[0],
-            start_token_id=target.start_token_id,
-            end_token_id=target.end_token_id,
-            pad_token_id=target.pad_token_id,
-            max_length=max_length,
+        return text_generation.generate(
+            self, source, padding_mask, sampler, max_length, return_attention
         )
 
     def text_generator(
         self, sampler=None, max_length=None, jit_compile=True, return_attention=False
     ):
-        """Returns a `tf.function` from tf.string [batch] to `{"outputs", "scores"}`.
-
-        (A task with another `generator_input_signature` takes its sources instead.)
-        Tokenizing, decoding and detokenizing all run in the graph (the decoding loop
-        compiled with XLA when `jit_compile`), which is what `predict` and `export` call.
-        `outputs` is tf.string [batch] (or [batch, num_beams] for a beam sampler that returns
-        all beams) and `scores` the matching float32 sequence scores. With
-        `return_attention`, also "attention": float32 [batch, max_length, source_length]
-        (rows: generated tokens, columns: source tokens; zero at padding; [batch, layers,
-        max_length, source_length] where the backbone shows each layer's), and the tokens
-        that label it, "source_tokens" [batch, source_length] and "output_tokens"
-        [batch, max_length] (the pad token at padding). Where the preprocessor cannot read
-        some sources (an undecodable image), also "status": tf.string [batch], "ok" or
-        "unreadable input", whose unreadable rows have the empty string as output, score
-        -inf and zero attention, while the rest of the batch is answered.
-        """
-        sampler = self._resolve_sampler(sampler)
-        if max_length is not None:
-            checks.positive_int(max_length, "max_length")
+        """Returns a `tf.function` from tf.string [batch] (or the task's
+        `generator_input_signature`) to `{"outputs", "scores"}`, and with `return_attention`
+        the attention weights and the tokens that label them: tokenizing, decoding and
+        detokenizing in the graph, what `predict` and `export` call. See
+        `zoo.tasks.text_generation.text_generator`."""
         if return_attention:
             self._check_has_attention()
-
-        # A def, not a lambda: AutoGraph cannot always find a lambda's source.
-        @tf.function(jit_compile=jit_compile)
-        def generate_token_ids(source, padding_mask):
-            return self.generate(source, padding_mask, sampler, max_length, return_attention)
-
-        # One trace for every batch size (XLA still compiles the loop per shape bucket).
-        @tf.function(input_signature=self.generator_input_signature)
-        def generate_text(sources):
-            source, padding_mask, answered = self.preprocessor.generation_inputs(sources)
-            result = generate_token_ids(source, padding_mask)
-            generated = result.token_ids
-            outputs = self.target_vectorizer.detokenize(
-                tf.reshape(generated, [-1, tf.shape(generated)[-1]])
-            )
-            texts = {
-                "outputs": tf.reshape(outputs, tf.shape(generated)[:-1]),
-                "scores": result.scores,
-            }
-            if return_attention:
-                best = generated if generated.shape.rank == 2 else generated[:, 0]
-                # [batch, (layers,) source, positions] -> [batch, (layers,) positions, source]
-                weights = tf.linalg.matrix_transpose(result.cache[ATTENTION_WEIGHTS])
-                # Finished sequences keep stepping on padding: zero those rows.
-                written = tf.cast(best != self.target_vectorizer.pad_token_id, weights.dtype)
-                for _ in range(weights.shape.rank - 3):  # broadcast over the layers
-                    written = written[:, None]
-                texts["attention"] = weights * written[..., None]
-                texts.update(self.preprocessor.source_labels(source))
-                texts["output_tokens"] = self.target_vectorizer.id_to_token(best)
-            return texts if answered is None else _unanswered_left_blank(texts, answered)
-
-        return generate_text
+        sampler = self._resolve_sampler(sampler)
+        return text_generation.text_generator(
+            self, sampler, max_length, jit_compile, return_attention
+        )
 
     def _check_has_attention(self):
         if not self.has_attention:
@@ -439,34 +375,3 @@ class Seq2Seq(Task):
             # None: one vectorizer serves both sides (a shared vocabulary), and stays one.
             config["target_vectorizer"] = None
         return config
-
-
-def _split_validation(validation_data):
-    if isinstance(validation_data, tf.data.Dataset):
-        return validation_data, None, "validation_data", None
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-        raise ValueError(
-            "`validation_data` must be (source_texts, target_texts) or a tf.data.Dataset of "
-            f"pairs, got {type(validation_data).__name__}."
-        )
-    return (*validation_data, "validation_data[0]", "validation_data[1]")
-
-
-def _unanswered_left_blank(texts, answered):
-    """`text_generator`'s outputs with the sources that could not be read left blank: the
-    empty string, score -inf, zero attention, and a "status" for every source."""
-
-    def where_answered(value, blank):
-        # `answered` [batch] broadcast over the value's other axes (beams, positions).
-        shape = tf.concat([tf.shape(answered), tf.ones([value.shape.rank - 1], tf.int32)], 0)
-        return tf.where(tf.reshape(answered, shape), value, blank)
-
-    texts = {
-        **texts,
-        "outputs": where_answered(texts["outputs"], ""),
-        "scores": where_answered(texts["scores"], float("-inf")),
-        "status": tf.where(answered, "ok", "unreadable input"),
-    }
-    if "attention" in texts:
-        texts["attention"] = where_answered(texts["attention"], 0.0)
-    return texts
