@@ -253,3 +253,21 @@ def test_weights_that_do_not_match_fail_loudly(preset):
         copy_weights(hub_backbone, BartBackbone(vocabulary_size, 2, 2, hidden_dim=8, **options))
     with pytest.raises(ValueError, match="no counterpart"):
         copy_weights(hub_backbone, BartBackbone(vocabulary_size, 1, 1, hidden_dim=16, **options))
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "merges", "message"),
+    [
+        (
+            {"<s>": 0, "<pad>": 1, "</s>": 2, "a": 3},
+            [],
+            r"lacks BART's reserved tokens \['<mask>'\]",
+        ),
+        ({"<s>": 0, "<pad>": 1, "</s>": 2, "<mask>": 5}, [], "ids must be 0 to its size - 1"),
+        (["<s>", "<pad>", "</s>", "<mask>"], "a b", "`merges` must be a list of str"),
+        ("vocabulary.json", [], "`vocabulary` must be a dict"),
+    ],
+)
+def test_a_bad_byte_pair_vocabulary_is_named(vocabulary, merges, message):
+    with pytest.raises(ValueError, match=message):
+        BytePairVectorizer(vocabulary, merges)
