@@ -30,7 +30,13 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from common import BatchMeter, machine_conditions, parse_options, print_json
+from common import (
+    BatchMeter,
+    add_record_option,
+    machine_conditions,
+    parse_options,
+    print_json,
+)
 
 import zoo
 
@@ -131,6 +137,7 @@ def parse_args():
     parser.add_argument("--num-beams", type=int, default=3)
     parser.add_argument("--length-penalty", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    add_record_option(parser)
     args = parser.parse_args()
     args.decoders = [name.strip() for name in args.decoder.split(",") if name.strip()]
     args.encoders = [name.strip() for name in args.encoder.split(",") if name.strip()]
@@ -465,7 +472,7 @@ def main():
         "total_seconds": round(time.perf_counter() - start, 1),
     }
     report_summary(figures)
-    print_json(figures)
+    print_json(figures, record=args.record)
 
 
 if __name__ == "__main__":

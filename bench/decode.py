@@ -34,7 +34,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 import transformer_decoding
-from common import in_graph_decoder, machine_conditions, median_seconds, print_json
+from common import (
+    add_record_option,
+    in_graph_decoder,
+    machine_conditions,
+    median_seconds,
+    print_json,
+)
 
 import zoo
 
@@ -85,6 +91,7 @@ def parse_args():
     )
     transformer_decoding.add_arguments(parser)
     parser.add_argument("--seed", type=int, default=0)
+    add_record_option(parser)
     return parser.parse_args()
 
 
@@ -217,7 +224,7 @@ def main():
         figures["transformer"] = transformer_decoding.run(args, args.seed)
     figures["conditions"] = conditions
     figures["total_seconds"] = round(time.perf_counter() - start, 1)
-    print_json(figures)
+    print_json(figures, record=args.record)
 
 
 def lstm_comparison(args):

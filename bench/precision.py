@@ -27,6 +27,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from common import (
+    add_record_option,
     in_graph_decoder,
     interleaved_median_seconds,
     machine_conditions,
@@ -130,12 +131,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--family", choices=("lstm", "transformer", "all"), default="all")
     parser.add_argument("--repeats", type=int, default=7, help="rounds per figure (default 7)")
+    add_record_option(parser)
     args = parser.parse_args()
     conditions = machine_conditions()
     conditions["bfloat16_units"] = sorted(
         zoo.precision.cpu_flags() & set(zoo.precision.BFLOAT16_CPU_FLAGS)
     )
-    figures = {"conditions": conditions}
+    figures = {"benchmark": "precision", "conditions": conditions}
     families = ("lstm", "transformer") if args.family == "all" else (args.family,)
     rng = np.random.default_rng(0)
     for family in families:
@@ -161,7 +163,7 @@ def main():
             f"bfloat16 {bf16:.0f} ms, bf16/fp32 {bf16 / fp32:.2f}x"
         )
     print(f"\nmachine: {conditions}")
-    print_json(figures)
+    print_json(figures, record=args.record)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import keras
 import keras_hub
 import numpy as np
 import tensorflow as tf
-from common import machine_conditions, print_json
+from common import add_record_option, machine_conditions, print_json
 
 import zoo
 
@@ -60,6 +60,7 @@ def parse_args():
     parser.add_argument("--steps-per-round", type=int, default=10)
     parser.add_argument("--warm-up-steps", type=int, default=4, help="untimed, for tracing")
     parser.add_argument("--seed", type=int, default=0)
+    add_record_option(parser)
     return parser.parse_args()
 
 
@@ -267,7 +268,7 @@ def main():
         else:
             figures[kind] = compare(kind, sources, targets, args)
     figures["conditions"] = conditions
-    print_json(figures)
+    print_json(figures, record=args.record)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import tempfile
 import time
 
 import keras
-from common import machine_conditions, print_json
+from common import add_record_option, machine_conditions, print_json
 
 import zoo
 from zoo.preset.format import SHIPPED
@@ -71,6 +71,7 @@ def parse_args():
         "--max-test-pairs", type=int, default=None, help="score on the first N (quick checks)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    add_record_option(parser)
     return parser.parse_args()
 
 
@@ -212,7 +213,9 @@ def main():
     metadata = {key: figures[key] for key in recorded}
     shipped.save_to_preset(output, card=text, weights_dtype=weights_dtype, metadata=metadata)
     print(text)
-    print_json({"benchmark": "train_preset", **figures, "conditions": conditions})
+    print_json(
+        {"benchmark": "train_preset", **figures, "conditions": conditions}, record=args.record
+    )
 
 
 if __name__ == "__main__":
