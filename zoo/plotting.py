@@ -75,14 +75,7 @@ def plot_attention(
         )
 
     size = (1.5 + 0.45 * max(len(source), 4), 1.0 + 0.4 * max(len(translation), 4))
-    figure, ax = _figure(ax, size)
-    image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(len(source)), labels=source, rotation=90)
-    ax.set_yticks(range(len(translation)), labels=translation)
-    ax.set_xlabel("source")
-    ax.set_ylabel("translation")
-    figure.colorbar(image, ax=ax, label="attention weight")
-    return figure
+    return _heatmap(weights, (source, "source"), (translation, "translation"), ax, size, 90)
 
 
 def _plot_hops(sentences, hop_weights, ax):
@@ -95,27 +88,28 @@ def _plot_hops(sentences, hop_weights, ax):
     hops = len(hop_weights)
     longest = max(map(len, sentences), default=10)
     size = (3.0 + 0.09 * longest + 0.6 * hops, 1.0 + 0.35 * len(sentences))
-    figure, ax = _figure(ax, size)
-    image = ax.imshow(hop_weights.T, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(hops), labels=[f"hop {index + 1}" for index in range(hops)])
-    ax.set_yticks(range(len(sentences)), labels=sentences)
-    ax.set_xlabel("hop")
-    ax.set_ylabel("story sentence")
+    hop_names = [f"hop {index + 1}" for index in range(hops)]
+    return _heatmap(hop_weights.T, (hop_names, "hop"), (sentences, "story sentence"), ax, size)
+
+
+def _heatmap(weights, columns, rows, ax, size, column_rotation=0):
+    """Draws weights in [0, 1], [rows, columns], each axis labelled by (tick labels, title),
+    on `ax` or on a new figure of `size` inches; returns the figure."""
+    if ax is None:
+        # Imported here so that importing zoo selects no matplotlib backend.
+        import matplotlib.pyplot as plt
+
+        figure, ax = plt.subplots(figsize=size)
+        # Closed in pyplot so that a notebook does not also draw it at the end of the cell.
+        plt.close(figure)
+    figure = ax.figure
+    image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(len(columns[0])), labels=columns[0], rotation=column_rotation)
+    ax.set_yticks(range(len(rows[0])), labels=rows[0])
+    ax.set_xlabel(columns[1])
+    ax.set_ylabel(rows[1])
     figure.colorbar(image, ax=ax, label="attention weight")
     return figure
-
-
-def _figure(ax, size):
-    """(figure, axes): `ax` and its figure, or a new figure of `size` inches."""
-    if ax is not None:
-        return ax.figure, ax
-    # Imported here so that importing zoo selects no matplotlib backend.
-    import matplotlib.pyplot as plt
-
-    figure, ax = plt.subplots(figsize=size)
-    # Closed in pyplot so that a notebook does not also draw it at the end of the cell.
-    plt.close(figure)
-    return figure, ax
 
 
 def plot_caption_attention(image, caption, weights, *, columns=5, alpha=0.6):
