@@ -111,7 +111,7 @@ def test_pretraining_examples_rebuild_the_text_from_a_masked_one():
     vectorizer = model.source_vectorizer
     mask = mask_token_id(vectorizer.vocabulary)
     texts = MEMORY_SOURCES + MEMORY_TARGETS
-    targets, masked, kept = [], 0, 0
+    targets, original_tokens, kept = [], 0, 0
     dataset = model.pretraining_dataset(texts, batch_size=8)
     for x, y, weight in dataset:
         for inputs, outputs, real in zip(
@@ -120,10 +120,10 @@ def test_pretraining_examples_rebuild_the_text_from_a_masked_one():
             inputs = inputs[inputs != vectorizer.pad_token_id][:-1]
             targets.append(tuple(outputs[real][:-1]))
             kept += np.sum(inputs != mask)
-            masked += len(targets[-1])
+            original_tokens += len(targets[-1])
     originals = vectorizer.tokenize(tf.constant(texts)).to_list()
     assert sorted(targets) == sorted(tuple(tokens[:20]) for tokens in originals)
-    assert 1 - kept / masked == pytest.approx(0.3, abs=0.03)
+    assert 1 - kept / original_tokens == pytest.approx(0.3, abs=0.03)  # the masked share
     assert dataset.cardinality() == len(list(dataset))
 
 
