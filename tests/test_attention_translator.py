@@ -20,7 +20,7 @@ from tests.test_case import (
     with_moved_weights,
     without_keys,
 )
-from zoo.models.recurrent_translator import ATTENTIONS
+from zoo.models.recurrent_translator_backbone import ATTENTIONS
 
 SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.test_case import numpy_masked_softmax
 from zoo.models import MemoryNetworkBackbone
-from zoo.models.memory_network import position_encoding
+from zoo.models.memory_network_backbone import position_encoding
 
 RNG = np.random.default_rng(0)
 VOCABULARY, ANSWERS = 30, [3, 5, 7, 11]

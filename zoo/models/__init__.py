@@ -1,24 +1,26 @@
-"""One module per model family: a backbone with decode functions, and its builder."""
+"""Two modules per model family: `<family>_backbone.py`, the backbone with its decode functions,
+and `<family>.py`, the builder that learns vocabularies and returns the compiled task."""
 
 from zoo.models.backbone import Backbone
-from zoo.models.bart import BartBackbone, bart
+from zoo.models.bart import bart
+from zoo.models.bart_backbone import BartBackbone
 from zoo.models.bart_preset import bart_from_preset
-from zoo.models.convs2s import ConvS2SBackbone, convs2s
-from zoo.models.hierarchical_attention import (
-    HierarchicalAttentionBackbone,
-    hierarchical_attention_classifier,
-)
-from zoo.models.image_captioner import ImageCaptionerBackbone, image_captioner
-from zoo.models.memory_network import MemoryNetworkBackbone, memory_network
-from zoo.models.recurrent_translator import (
-    RecurrentTranslatorBackbone,
-    attention_translator,
-    lstm_translator,
-)
-from zoo.models.t5 import T5Backbone, t5
+from zoo.models.convs2s import convs2s
+from zoo.models.convs2s_backbone import ConvS2SBackbone
+from zoo.models.hierarchical_attention import hierarchical_attention_classifier
+from zoo.models.hierarchical_attention_backbone import HierarchicalAttentionBackbone
+from zoo.models.image_captioner import image_captioner
+from zoo.models.image_captioner_backbone import ImageCaptionerBackbone
+from zoo.models.memory_network import memory_network
+from zoo.models.memory_network_backbone import MemoryNetworkBackbone
+from zoo.models.recurrent_translator import attention_translator, lstm_translator
+from zoo.models.recurrent_translator_backbone import RecurrentTranslatorBackbone
+from zoo.models.t5 import t5
+from zoo.models.t5_backbone import T5Backbone
 from zoo.models.t5_preset import t5_from_preset
-from zoo.models.transformer import TransformerBackbone, transformer
-from zoo.models.transformer_captioner import TransformerCaptionerBackbone
+from zoo.models.transformer import transformer
+from zoo.models.transformer_backbone import TransformerBackbone
+from zoo.models.transformer_captioner_backbone import TransformerCaptionerBackbone
 
 __all__ = [
     "Backbone",

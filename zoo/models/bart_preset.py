@@ -4,7 +4,7 @@ import keras
 import keras_hub
 
 from zoo import checks
-from zoo.models.bart import BartBackbone
+from zoo.models.bart_backbone import BartBackbone
 from zoo.models.hub_presets import assign_weights, attribute_at, check_preset_directory
 from zoo.precision import dtype_policy
 from zoo.tasks import Seq2Seq

@@ -3,7 +3,8 @@
 import keras_hub
 
 from zoo.models.hub_presets import assign_weights, attribute_at, check_preset_directory
-from zoo.models.t5 import FEED_FORWARDS, T5Backbone, t5_compile_options
+from zoo.models.t5 import t5_compile_options
+from zoo.models.t5_backbone import FEED_FORWARDS, T5Backbone
 from zoo.precision import dtype_policy
 from zoo.tasks import Seq2Seq
 from zoo.text import SentencePieceVectorizer
