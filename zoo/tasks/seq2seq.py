@@ -1,24 +1,22 @@
 """Seq2Seq: the one fit/predict/evaluate/save/export interface of every text-to-text family."""
 
-import json
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from zoo import decoding
 from zoo.losses import LabelSmoothedCrossentropy
-from zoo.tasks import text_generation
 from zoo.tasks.attention_maps import decode_strings
 from zoo.tasks.inputs import split_validation
 from zoo.tasks.pretraining import pretraining_objective
 from zoo.tasks.task import Task, evaluates_raw_inputs, requested
+from zoo.tasks.text_generation import TextGeneration
 from zoo.tasks.text_pair_preprocessor import TextPairPreprocessor
 from zoo.training.batching import DEFAULT_BUCKET_WIDTH
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Seq2Seq(Task):
+class Seq2Seq(TextGeneration, Task):
     """A sequence-to-sequence model that takes and returns raw text.
 
     It owns a backbone (the family's teacher-forced functional graph, with `encode` and
@@ -229,58 +227,7 @@ class Seq2Seq(Task):
             objective = self.backbone.pretraining_objective
         return pretraining_objective(objective).batches(self, texts, batch_size, batch_tokens)
 
-    # === Generation ===
-    @property
-    def has_attention(self):
-        """Whether the backbone attends to the source, so it can return attention weights."""
-        return self.backbone.has_attention
-
-    def generate(self, source, padding_mask, sampler=None, max_length=None, return_attention=False):
-        """Decodes token ids for encoder inputs (vectorized sources and their padding mask,
-        or what `generation_inputs` gives); returns a `zoo.decoding.DecodeResult`. See
-        `zoo.tasks.text_generation.generate`."""
-        sampler = self._resolve_sampler(sampler)
-        return text_generation.generate(
-            self, source, padding_mask, sampler, max_length, return_attention
-        )
-
-    def text_generator(
-        self, sampler=None, max_length=None, jit_compile=True, return_attention=False
-    ):
-        """Returns a `tf.function` from tf.string [batch] (or the task's
-        `generator_input_signature`) to `{"outputs", "scores"}`, and with `return_attention`
-        the attention weights and the tokens that label them: tokenizing, decoding and
-        detokenizing in the graph, what `predict` and `export` call. See
-        `zoo.tasks.text_generation.text_generator`."""
-        if return_attention:
-            self._check_has_attention()
-        sampler = self._resolve_sampler(sampler)
-        return text_generation.text_generator(
-            self, sampler, max_length, jit_compile, return_attention
-        )
-
-    def _check_has_attention(self):
-        if not self.has_attention:
-            raise ValueError(
-                "`return_attention=True` needs a model with attention (e.g. "
-                f"zoo.attention_translator); this {type(self.backbone).__name__} has none."
-            )
-
-    def _resolve_sampler(self, sampler):
-        """The given sampler (instance, name or config), or the compiled default."""
-        return self.sampler if sampler is None else decoding.get(sampler)
-
-    def _cached_text_generator(self, sampler, max_length, return_attention):
-        sampler = self._resolve_sampler(sampler)
-        key = json.dumps(
-            [decoding.serialize(sampler), max_length, return_attention], sort_keys=True
-        )
-        if key not in self._text_generators:
-            self._text_generators[key] = self.text_generator(
-                sampler, max_length, return_attention=return_attention
-            )
-        return self._text_generators[key]
-
+    # === Generation (and `generate`, `text_generator`: `TextGeneration`) ===
     def predict(
         self,
         x,

@@ -1,85 +1,124 @@
 """Generation in the graph for a `Seq2Seq`: sources in, decoded text (and attention) out,
 what its `predict` and its export run."""
 
+import json
+
 import tensorflow as tf
 
-from zoo import checks
+from zoo import checks, decoding
 from zoo.decoding.attention_buffer import ATTENTION_WEIGHTS
 
 
-def generate(task, source, padding_mask, sampler, max_length=None, return_attention=False):
-    """Decodes token ids for the task's encoder inputs; returns a `zoo.decoding.DecodeResult`.
-
-    Args:
-        task: the `Seq2Seq` whose backbone encodes and steps.
-        source, padding_mask: the encoder inputs (vectorized sources and their padding mask,
-            or what the preprocessor's `generation_inputs` gives).
-        sampler: a `zoo.decoding.Sampler`.
-        max_length: int, tokens to generate; by default the target vectorizer's
-            `sequence_length - 1`.
-        return_attention: bool, whether the result's cache holds "attention_weights"
-            [batch, source_length, max_length] ([batch, layers, source_length, max_length]
-            for a backbone that shows every decoder layer's, as ConvS2S does; of the best
-            beam for beam search).
+class TextGeneration:
+    """The generation verbs of a `Seq2Seq`: decoding in the graph from sources to text (and
+    attention), what its `predict` and its export run. The task holds `backbone`,
+    `preprocessor`, `target_vectorizer`, its default `sampler` and a `_text_generators` dict.
     """
-    target = task.target_vectorizer
-    max_length = max_length or target.sequence_length - 1
-    cache = task.backbone.encode(
-        source, padding_mask, max_length, return_attention=return_attention
-    )
-    return sampler(
-        task.backbone.step,
-        cache,
-        batch_size=tf.shape(source)[0],
-        start_token_id=target.start_token_id,
-        end_token_id=target.end_token_id,
-        pad_token_id=target.pad_token_id,
-        max_length=max_length,
-    )
 
+    def generate(self, source, padding_mask, sampler=None, max_length=None, return_attention=False):
+        """Decodes token ids for the task's encoder inputs; returns a `zoo.decoding.DecodeResult`.
 
-def text_generator(task, sampler, max_length=None, jit_compile=True, return_attention=False):
-    """Returns a `tf.function` from tf.string [batch] to `{"outputs", "scores"}`.
+        Args:
+            source, padding_mask: the encoder inputs (vectorized sources and their padding mask,
+                or what the preprocessor's `generation_inputs` gives).
+            sampler: a `zoo.decoding.Sampler` or its name; None: the compiled one.
+            max_length: int, tokens to generate; by default the target vectorizer's
+                `sequence_length - 1`.
+            return_attention: bool, whether the result's cache holds "attention_weights"
+                [batch, source_length, max_length] ([batch, layers, source_length, max_length]
+                for a backbone that shows every decoder layer's, as ConvS2S does; of the best
+                beam for beam search).
+        """
+        sampler = self._resolve_sampler(sampler)
+        target = self.target_vectorizer
+        max_length = max_length or target.sequence_length - 1
+        cache = self.backbone.encode(
+            source, padding_mask, max_length, return_attention=return_attention
+        )
+        return sampler(
+            self.backbone.step,
+            cache,
+            batch_size=tf.shape(source)[0],
+            start_token_id=target.start_token_id,
+            end_token_id=target.end_token_id,
+            pad_token_id=target.pad_token_id,
+            max_length=max_length,
+        )
 
-    (A task with another `generator_input_signature` takes its sources instead.)
-    Tokenizing, decoding and detokenizing all run in the graph (the decoding loop compiled
-    with XLA when `jit_compile`). `outputs` is tf.string [batch] (or [batch, num_beams] for
-    a beam sampler that returns all beams) and `scores` the matching float32 sequence scores.
-    With `return_attention`, also "attention": float32 [batch, max_length, source_length]
-    (rows: generated tokens, columns: source tokens; zero at padding; [batch, layers,
-    max_length, source_length] where the backbone shows each layer's), and the tokens that
-    label it, "source_tokens" [batch, source_length] and "output_tokens" [batch, max_length]
-    (the pad token at padding). Where the preprocessor cannot read some sources (an
-    undecodable image), also "status": tf.string [batch], "ok" or "unreadable input", whose
-    unreadable rows have the empty string as output, score -inf and zero attention, while
-    the rest of the batch is answered.
+    def text_generator(
+        self, sampler=None, max_length=None, jit_compile=True, return_attention=False
+    ):
+        """Returns a `tf.function` from tf.string [batch] to `{"outputs", "scores"}`.
 
-    Args:
-        task: the `Seq2Seq` to generate with.
-        sampler: a `zoo.decoding.Sampler`.
-        max_length: int, most tokens to generate; None: the target's `sequence_length - 1`.
-        jit_compile: bool, whether to compile the decoding loop with XLA.
-        return_attention: bool; the backbone must have attention.
-    """
-    if max_length is not None:
-        checks.positive_int(max_length, "max_length")
+        (A task with another `generator_input_signature` takes its sources instead.)
+        Tokenizing, decoding and detokenizing all run in the graph (the decoding loop compiled
+        with XLA when `jit_compile`). `outputs` is tf.string [batch] (or [batch, num_beams] for
+        a beam sampler that returns all beams) and `scores` the matching float32 sequence scores.
+        With `return_attention`, also "attention": float32 [batch, max_length, source_length]
+        (rows: generated tokens, columns: source tokens; zero at padding; [batch, layers,
+        max_length, source_length] where the backbone shows each layer's), and the tokens that
+        label it, "source_tokens" [batch, source_length] and "output_tokens" [batch, max_length]
+        (the pad token at padding). Where the preprocessor cannot read some sources (an
+        undecodable image), also "status": tf.string [batch], "ok" or "unreadable input", whose
+        unreadable rows have the empty string as output, score -inf and zero attention, while
+        the rest of the batch is answered.
 
-    # A def, not a lambda: AutoGraph cannot always find a lambda's source.
-    @tf.function(jit_compile=jit_compile)
-    def generate_token_ids(source, padding_mask):
-        return task.generate(source, padding_mask, sampler, max_length, return_attention)
-
-    # One trace for every batch size (XLA still compiles the loop per shape bucket).
-    @tf.function(input_signature=task.generator_input_signature)
-    def generate_text(sources):
-        source, padding_mask, answered = task.preprocessor.generation_inputs(sources)
-        result = generate_token_ids(source, padding_mask)
-        texts = _texts(task, result)
+        Args:
+            sampler: a `zoo.decoding.Sampler` or its name; None: the compiled one.
+            max_length: int, most tokens to generate; None: the target's `sequence_length - 1`.
+            jit_compile: bool, whether to compile the decoding loop with XLA.
+            return_attention: bool; the backbone must have attention.
+        """
+        if max_length is not None:
+            checks.positive_int(max_length, "max_length")
         if return_attention:
-            texts.update(_attention(task, source, result))
-        return texts if answered is None else _unanswered_left_blank(texts, answered)
+            self._check_has_attention()
+        sampler = self._resolve_sampler(sampler)
 
-    return generate_text
+        # A def, not a lambda: AutoGraph cannot always find a lambda's source.
+        @tf.function(jit_compile=jit_compile)
+        def generate_token_ids(source, padding_mask):
+            return self.generate(source, padding_mask, sampler, max_length, return_attention)
+
+        # One trace for every batch size (XLA still compiles the loop per shape bucket).
+        @tf.function(input_signature=self.generator_input_signature)
+        def generate_text(sources):
+            source, padding_mask, answered = self.preprocessor.generation_inputs(sources)
+            result = generate_token_ids(source, padding_mask)
+            texts = _texts(self, result)
+            if return_attention:
+                texts.update(_attention(self, source, result))
+            return texts if answered is None else _unanswered_left_blank(texts, answered)
+
+        return generate_text
+
+    @property
+    def has_attention(self):
+        """Whether the backbone attends to the source, so it can return attention weights."""
+        return self.backbone.has_attention
+
+    def _check_has_attention(self):
+        if not self.has_attention:
+            raise ValueError(
+                "`return_attention=True` needs a model with attention (e.g. "
+                f"zoo.attention_translator); this {type(self.backbone).__name__} has none."
+            )
+
+    def _resolve_sampler(self, sampler):
+        """The given sampler (instance, name or config), or the compiled default."""
+        return self.sampler if sampler is None else decoding.get(sampler)
+
+    def _cached_text_generator(self, sampler, max_length, return_attention):
+        """`text_generator`'s function for these settings, traced once per task."""
+        sampler = self._resolve_sampler(sampler)
+        key = json.dumps(
+            [decoding.serialize(sampler), max_length, return_attention], sort_keys=True
+        )
+        if key not in self._text_generators:
+            self._text_generators[key] = self.text_generator(
+                sampler, max_length, return_attention=return_attention
+            )
+        return self._text_generators[key]
 
 
 def _texts(task, result):
