@@ -1,9 +1,7 @@
 """`zoo.bart`: builds a BART model from texts."""
 
 from zoo import checks
-from zoo.models.bart_backbone import (
-    BartBackbone,
-)
+from zoo.models.bart_backbone import BartBackbone
 from zoo.models.cached_encoder_decoder import with_stack_depths
 from zoo.models.vectorizers import shared_vectorizer
 from zoo.precision import dtype_policy

@@ -4,9 +4,7 @@ import keras
 
 from zoo import checks
 from zoo.models.cached_encoder_decoder import with_stack_depths
-from zoo.models.convs2s_backbone import (
-    ConvS2SBackbone,
-)
+from zoo.models.convs2s_backbone import ConvS2SBackbone
 from zoo.models.vectorizers import translation_vectorizers
 from zoo.precision import dtype_policy
 from zoo.tasks import Seq2Seq

@@ -3,9 +3,7 @@
 import tensorflow as tf
 
 from zoo import checks
-from zoo.models.hierarchical_attention_backbone import (
-    HierarchicalAttentionBackbone,
-)
+from zoo.models.hierarchical_attention_backbone import HierarchicalAttentionBackbone
 from zoo.precision import dtype_policy
 from zoo.tasks.inputs import as_text_list
 from zoo.tasks.text_classifier import TextClassifier, class_names_from_labels

@@ -4,10 +4,7 @@ Transformer decoder) from images and their captions."""
 import keras
 
 from zoo import checks
-from zoo.models.image_captioner_backbone import (
-    RECURRENT_DECODERS,
-    ImageCaptionerBackbone,
-)
+from zoo.models.image_captioner_backbone import RECURRENT_DECODERS, ImageCaptionerBackbone
 from zoo.models.transformer_captioner_backbone import TransformerCaptionerBackbone
 from zoo.precision import dtype_policy
 from zoo.tasks.image_captioner import ImageCaptioner

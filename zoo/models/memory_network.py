@@ -3,9 +3,7 @@
 import tensorflow as tf
 
 from zoo import checks
-from zoo.models.memory_network_backbone import (
-    MemoryNetworkBackbone,
-)
+from zoo.models.memory_network_backbone import MemoryNetworkBackbone
 from zoo.precision import dtype_policy
 from zoo.tasks.inputs import as_label_list, as_text_list
 from zoo.tasks.question_answerer import QuestionAnswerer

@@ -6,10 +6,7 @@ import warnings
 import numpy as np
 
 from zoo import checks
-from zoo.models.recurrent_translator_backbone import (
-    ATTENTIONS,
-    RecurrentTranslatorBackbone,
-)
+from zoo.models.recurrent_translator_backbone import ATTENTIONS, RecurrentTranslatorBackbone
 from zoo.models.vectorizers import translation_vectorizers
 from zoo.precision import dtype_policy
 from zoo.tasks import Seq2Seq

@@ -4,9 +4,7 @@ import keras
 
 from zoo import checks
 from zoo.models.cached_encoder_decoder import with_stack_depths
-from zoo.models.t5_backbone import (
-    T5Backbone,
-)
+from zoo.models.t5_backbone import T5Backbone
 from zoo.models.vectorizers import shared_vectorizer
 from zoo.precision import dtype_policy
 from zoo.tasks import Seq2Seq

@@ -2,9 +2,7 @@
 
 from zoo import checks
 from zoo.models.cached_encoder_decoder import with_stack_depths
-from zoo.models.transformer_backbone import (
-    TransformerBackbone,
-)
+from zoo.models.transformer_backbone import TransformerBackbone
 from zoo.models.vectorizers import shared_vectorizer, translation_vectorizers
 from zoo.precision import dtype_policy
 from zoo.schedules import transformer_optimizer
