@@ -1,5 +1,5 @@
-"""The checks every cached encoder-decoder (`zoo.models.CachedEncoderDecoder`) must pass, for
-the test files of the Transformer and T5 to run on their own models."""
+"""The decoding checks of an encoder-decoder with step-by-step decoding: `TextToTextContract`
+runs them on every text-to-text family's models, and a family's own tests on more."""
 
 import numpy as np
 import tensorflow as tf

@@ -1,8 +1,7 @@
-"""BART: the same logits as keras-hub's BART with the same weights, cached decoding equal to
-teacher forcing, denoising pre-training that learns, and a model that memorises, saves and
-exports."""
+"""BART: the text-to-text contract (cached decoding equal to teacher forcing, causal,
+padding-blind, it memorises, saves and exports), the same logits as keras-hub's BART with the
+same weights, and denoising pre-training that learns."""
 
-import functools
 import re
 
 import keras
@@ -13,55 +12,36 @@ import tensorflow as tf
 
 import zoo
 from tests import learning
-from tests.cached_decoding_checks import (
-    check_cached_decoding_equals_teacher_forcing,
-    check_no_future_leak,
-    check_source_padding_changes_nothing,
-)
-from tests.test_case import (
-    MEMORY_OUTPUTS,
-    MEMORY_SOURCES,
-    MEMORY_TARGETS,
-    check_export_equals_predict,
-    teacher_forced_batch,
-    with_moved_weights,
-)
+from tests.test_case import MEMORY_OUTPUTS, MEMORY_SOURCES, MEMORY_TARGETS, teacher_forced_batch
+from tests.text_to_text_contract import SOURCES, TARGETS, TextToTextContract
 from zoo.models.bart_preset import copy_weights
 from zoo.text import mask_token_id
 
-SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
-TINY = {
-    "vocabulary_size": 300,
-    "hidden_dim": 32,
-    "num_heads": 4,
-    "intermediate_dim": 64,
-    "num_layers": 2,
-    "dropout": 0.0,
-}
 # A short warm-up to a peak that post-LN BART takes (a quarter of the Transformer's).
 FAST = {"warmup_steps": 100, "learning_rate_scale": 0.25}
 
 
-def tiny_bart(sources=SOURCES, targets=TARGETS, **options):
-    keras.utils.set_random_seed(0)
-    return zoo.bart(sources, targets, **{**TINY, **options})
+class TestBart(TextToTextContract):
+    build = staticmethod(zoo.bart)
+    tiny = {
+        "vocabulary_size": 300,
+        "hidden_dim": 32,
+        "num_heads": 4,
+        "intermediate_dim": 64,
+        "num_layers": 2,
+        "dropout": 0.0,
+    }
+    bad_options = (
+        ({"num_heads": 5}, "`num_heads` must divide `hidden_dim` (32)"),
+        ({"dropout": 1.5}, "`dropout` must be a number in [0, 1)"),
+        ({"num_layers": 0}, "`num_layers` must be a positive int"),
+        ({"warmup_steps": 0}, "warmup_steps"),
+        ({"learning_rate_scale": 0}, "`learning_rate_scale` must be a positive number, got 0"),
+    )
+    misspelt_option = {"positions": "sinusoidal"}
 
 
-@functools.cache
-def random_model():
-    return with_moved_weights(tiny_bart())
-
-
-def test_cached_decoding_equals_teacher_forcing():
-    check_cached_decoding_equals_teacher_forcing(random_model(), SOURCES, TARGETS)
-
-
-def test_no_future_leak():
-    check_no_future_leak(random_model(), SOURCES, TARGETS)
-
-
-def test_source_padding_changes_nothing():
-    check_source_padding_changes_nothing(random_model(), SOURCES, TARGETS)
+random_model, tiny_bart = TestBart.random_model, TestBart.tiny_model
 
 
 def test_logits_equal_keras_hubs_bart_with_the_same_weights():
@@ -140,27 +120,6 @@ def test_pretraining_learns_to_rebuild_masked_text():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"num_heads": 5}, "`num_heads` must divide `hidden_dim` (32)"),
-        ({"dropout": 1.5}, "`dropout` must be a number in [0, 1)"),
-        ({"num_layers": 0}, "`num_layers` must be a positive int"),
-        ({"warmup_steps": 0}, "warmup_steps"),
-        ({"learning_rate_scale": 0}, "`learning_rate_scale` must be a positive number, got 0"),
-    ],
-)
-def test_bad_options_raise_errors_naming_them(options, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
-        tiny_bart(**options)
-
-
-def test_an_unknown_option_names_the_builder_and_its_options():
-    message = "Unexpected arguments to `bart`: ['positions']; its options are"
-    with pytest.raises(TypeError, match=re.escape(message)):
-        tiny_bart(positions="sinusoidal")
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
         ({"mask_ratio": 1.0}, "`mask_ratio` must be a number in [0, 1), got 1.0"),
         ({"poisson_lambda": -1}, "`poisson_lambda` must be a positive number, got -1"),
     ],
@@ -171,7 +130,7 @@ def test_bad_objective_settings_raise_errors_naming_them(options, message):
 
 
 def test_a_model_without_the_mask_token_says_what_to_build():
-    model = zoo.t5(SOURCES, TARGETS, **TINY)
+    model = zoo.t5(SOURCES, TARGETS, **TestBart.tiny)
     with pytest.raises(ValueError, match=re.escape("`pretrain` needs the mask token")):
         model.pretrain(SOURCES, objective="bart")
 
@@ -180,7 +139,7 @@ def test_a_model_without_the_mask_token_says_what_to_build():
 @pytest.fixture(scope="module")
 def trained():
     learning.set_seed()
-    model = zoo.bart(MEMORY_SOURCES, MEMORY_TARGETS, **{**TINY, "hidden_dim": 64}, **FAST)
+    model = zoo.bart(MEMORY_SOURCES, MEMORY_TARGETS, **{**TestBart.tiny, "hidden_dim": 64}, **FAST)
     learning.fit_to_memorise(
         model,
         MEMORY_SOURCES,
@@ -191,20 +150,3 @@ def trained():
         samplers=("greedy", "beam"),
     )
     return model
-
-
-@learning.learning
-def test_memorises_the_corpus_under_greedy_and_beam_decoding(trained):
-    assert trained.predict(MEMORY_SOURCES) == MEMORY_OUTPUTS
-    assert trained.predict(MEMORY_SOURCES, sampler="beam") == MEMORY_OUTPUTS
-
-
-def test_keras_file_round_trip_predicts_identically(trained, tmp_path):
-    path = tmp_path / "bart.keras"
-    trained.save(path)
-    assert zoo.load(path).predict(MEMORY_SOURCES) == MEMORY_OUTPUTS
-
-
-@pytest.mark.parametrize("sampler", [None, zoo.decoding.BeamSampler(num_beams=3)])
-def test_export_equals_predict_in_every_signature(trained, sampler, tmp_path):
-    check_export_equals_predict(trained, tmp_path / "export", MEMORY_SOURCES[:4], sampler)

@@ -1,8 +1,6 @@
-"""T5: cached decoding equal to teacher forcing, causal, padding-blind, one position bias per
-stack, no bias terms, and it learns; every option is exercised."""
-
-import functools
-import re
+"""T5: the text-to-text contract (cached decoding equal to teacher forcing, causal,
+padding-blind, it learns) over every option, one model for two tasks by their prefixes, one
+position bias per stack, no bias terms."""
 
 import keras
 import numpy as np
@@ -11,56 +9,68 @@ import tensorflow as tf
 
 import zoo
 from tests import learning
-from tests.cached_decoding_checks import (
-    check_cached_decoding_equals_teacher_forcing,
-    check_compiled_and_uncompiled_decoding_agree,
-    check_greedy_decoding_equals_repeated_full_passes,
-    check_no_future_leak,
-    check_source_padding_changes_nothing,
-)
 from tests.test_case import (
     MEMORY_SOURCES,
     MEMORY_TARGETS,
-    check_export_equals_predict,
     normalized,
     step_by_step_logits,
     teacher_forced_batch,
-    with_moved_weights,
 )
+from tests.text_to_text_contract import SOURCES, TARGETS, TextToTextContract
 from zoo.layers import RelativePositionBias, T5Attention
-from zoo.models import T5Backbone, t5
+from zoo.models import t5
 
-SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
-TINY = {
-    "vocabulary_size": 300,
-    "hidden_dim": 32,
-    "num_heads": 4,
-    "intermediate_dim": 64,
-    "num_layers": 2,
-    "dropout": 0.0,
-}
-
-OPTIONS = {
-    "default": {},
-    "gated-gelu": {"feed_forward": "gated-gelu"},
-    "untied-output": {"tie_embeddings": False},
-    "three-encoder-one-decoder-layer": {"num_encoder_layers": 3, "num_decoder_layers": 1},
-    "three-heads-of-eight": {"num_heads": 3, "key_value_dim": 8},  # 24 != hidden_dim
-}
 RNG = np.random.default_rng(0)
+# Text-to-text: both directions of 20 pairs in one corpus, told apart by the task prefix.
+TASKS = zoo.datasets.translation_tasks(
+    MEMORY_SOURCES[:20], MEMORY_TARGETS[:20], "English", "French"
+)
+MIXTURE_INPUTS, MIXTURE_TARGETS = zoo.datasets.text_to_text(TASKS)
 
 
-def tiny_t5(sources=SOURCES, targets=TARGETS, **options):
-    keras.utils.set_random_seed(0)
-    return t5(sources, targets, **{**TINY, **options})
+class TestT5(TextToTextContract):
+    build = staticmethod(t5)
+    tiny = {
+        "vocabulary_size": 300,
+        "hidden_dim": 32,
+        "num_heads": 4,
+        "intermediate_dim": 64,
+        "num_layers": 2,
+        "dropout": 0.0,
+    }
+    options = {
+        "default": {},
+        "gated-gelu": {"feed_forward": "gated-gelu"},
+        "untied-output": {"tie_embeddings": False},
+        "three-encoder-one-decoder-layer": {"num_encoder_layers": 3, "num_decoder_layers": 1},
+        "three-heads-of-eight": {"num_heads": 3, "key_value_dim": 8},  # 24 != hidden_dim
+    }
+    causal_options = ("default", "gated-gelu")
+    bad_options = (
+        ({"num_heads": 5}, "`num_heads` must divide `hidden_dim` (32)"),
+        ({"key_value_dim": 0, "num_heads": 5}, "`key_value_dim` must be a positive int, got 0"),
+        (
+            {"feed_forward": "swiglu"},
+            "`feed_forward` must be one of ('relu', 'gated-gelu', 'gated-gelu-exact')",
+        ),
+        ({"dropout": 1.5}, "`dropout` must be a number in [0, 1), got 1.5"),
+        ({"num_layers": 0}, "`num_layers` must be a positive int, got 0"),
+        ({"num_decoder_layers": 0}, "`num_decoder_layers` must be a positive int, got 0"),
+        ({"tie_embeddings": "yes"}, "`tie_embeddings` must be a bool, got 'yes'"),
+        ({"num_buckets": 2}, "`num_buckets` must be at least 4"),
+        ({"max_distance": 8}, "`max_distance` must exceed the 8 exact buckets"),
+        ({"label_smoothing": 1.0}, "label_smoothing"),
+        ({"learning_rate": 0}, "`learning_rate` must be a positive number, got 0"),
+        ({"sentinels": 1}, "`sentinels` must be 0 or an int of at least 2, got 1"),
+    )
+    misspelt_option = {"heads": 2}
+    # The trained model memorises both directions of 20 pairs.
+    memorised_sources, memorised_outputs = MIXTURE_INPUTS, normalized(MIXTURE_TARGETS)
 
 
-@functools.cache
-def random_model(option):
-    return with_moved_weights(tiny_t5(**OPTIONS[option]))
+random_model, tiny_t5, TINY = TestT5.random_model, TestT5.tiny_model, TestT5.tiny
 
 
-# === T5Attention ===
 def numpy_t5_attention(layer, query, value, position_bias, mask):
     kernels = {w.path.split("/")[-2]: w.numpy().astype("float64") for w in layer.weights}
     heads, head_dim = layer.num_heads, layer.key_value_dim
@@ -122,28 +132,6 @@ def test_t5_attention_survives_serialization():
 
 
 # === The model ===
-@pytest.mark.parametrize("option", OPTIONS)
-def test_cached_decoding_equals_teacher_forcing(option):
-    check_cached_decoding_equals_teacher_forcing(random_model(option), SOURCES, TARGETS)
-
-
-@pytest.mark.parametrize("option", ["default", "gated-gelu"])
-def test_no_future_leak(option):
-    check_no_future_leak(random_model(option), SOURCES, TARGETS)
-
-
-def test_source_padding_changes_nothing():
-    check_source_padding_changes_nothing(random_model("default"), SOURCES, TARGETS)
-
-
-def test_greedy_decoding_equals_repeated_full_forward_passes():
-    check_greedy_decoding_equals_repeated_full_passes(random_model("default"), SOURCES, TARGETS)
-
-
-def test_compiled_and_uncompiled_decoding_agree():
-    check_compiled_and_uncompiled_decoding_agree(random_model("default"), SOURCES)
-
-
 def test_each_stack_computes_one_position_bias_per_pass(monkeypatch):
     backbone = random_model("three-encoder-one-decoder-layer").backbone
     biases = [layer for layer in backbone.layers if isinstance(layer, RelativePositionBias)]
@@ -249,15 +237,6 @@ def test_decoding_is_not_bounded_by_the_training_length():
     assert isinstance(output, str)
 
 
-def test_dropout_is_active_in_training_only():
-    model = tiny_t5(dropout=0.3)
-    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
-    inference = [model.backbone(x, training=False).numpy() for _ in range(2)]
-    training = [model.backbone(x, training=True).numpy() for _ in range(2)]
-    np.testing.assert_array_equal(inference[0], inference[1])
-    assert not np.allclose(training[0], training[1])
-
-
 def test_trains_with_adafactor_and_no_label_smoothing_by_default():
     model = random_model("default")
     assert isinstance(model.optimizer, keras.optimizers.Adafactor)
@@ -268,23 +247,7 @@ def test_trains_with_adafactor_and_no_label_smoothing_by_default():
     assert model.optimizer.get_config()["learning_rate"] == pytest.approx(0.05)
 
 
-def test_backbone_config_round_trips():
-    backbone = random_model("three-heads-of-eight").backbone
-    restored = T5Backbone.from_config(backbone.get_config())
-    assert restored.get_config() == backbone.get_config()
-    restored.set_weights(backbone.get_weights())
-    x, _, _ = teacher_forced_batch(random_model("default"), SOURCES, TARGETS)
-    np.testing.assert_allclose(restored(x).numpy(), backbone(x).numpy(), atol=1e-6)
-
-
-# === A trained model: learns two tasks from prefixes, then saves, exports, shows attention ===
-# Text-to-text: both directions of 20 pairs in one corpus, told apart by the task prefix.
-TASKS = zoo.datasets.translation_tasks(
-    MEMORY_SOURCES[:20], MEMORY_TARGETS[:20], "English", "French"
-)
-MIXTURE_INPUTS, MIXTURE_TARGETS = zoo.datasets.text_to_text(TASKS)
-
-
+# === A trained model: learns two tasks from their prefixes ===
 @pytest.fixture(scope="module")
 def trained():
     learning.set_seed()
@@ -301,67 +264,12 @@ def trained():
     return model
 
 
-@learning.learning
-@pytest.mark.parametrize("task", TASKS)
-def test_one_model_learns_both_directions_from_the_task_prefix(trained, task):
-    inputs, targets = TASKS[task]
-    prefixed = [f"{task}: {text}" for text in inputs]
-    assert trained.predict(prefixed) == normalized(targets)
-    assert trained.predict(prefixed, sampler="beam") == normalized(targets)
-
-
-def test_keras_file_round_trip_predicts_identically(trained, tmp_path):
-    path = tmp_path / "t5.keras"
-    trained.save(path)
-    reloaded = zoo.load(path)
-    assert isinstance(reloaded.backbone, T5Backbone)
-    assert reloaded.source_vectorizer is reloaded.target_vectorizer  # one vocabulary, still
-    assert reloaded.predict(MIXTURE_INPUTS) == normalized(MIXTURE_TARGETS)
-    assert reloaded.optimizer.iterations.numpy() == trained.optimizer.iterations.numpy()
-
-
-@pytest.mark.parametrize("sampler", [None, zoo.decoding.BeamSampler(num_beams=3)])
-def test_export_equals_predict_in_every_signature(trained, sampler, tmp_path):
-    check_export_equals_predict(trained, tmp_path / "export", MIXTURE_INPUTS[:4], sampler)
-
-
 def test_attention_rows_are_distributions_up_to_the_end_token(trained):
     translations, attention = trained.predict(MIXTURE_INPUTS[:4], return_attention=True)
     assert translations == normalized(MIXTURE_TARGETS[:4])
     for weights in attention:
         assert weights["translation"][-1] == "[END]"
         np.testing.assert_allclose(weights["weights"].sum(-1), 1.0, atol=1e-5)
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"num_heads": 5}, "`num_heads` must divide `hidden_dim` (32)"),
-        ({"key_value_dim": 0, "num_heads": 5}, "`key_value_dim` must be a positive int, got 0"),
-        (
-            {"feed_forward": "swiglu"},
-            "`feed_forward` must be one of ('relu', 'gated-gelu', 'gated-gelu-exact')",
-        ),
-        ({"dropout": 1.5}, "`dropout` must be a number in [0, 1), got 1.5"),
-        ({"num_layers": 0}, "`num_layers` must be a positive int, got 0"),
-        ({"num_decoder_layers": 0}, "`num_decoder_layers` must be a positive int, got 0"),
-        ({"tie_embeddings": "yes"}, "`tie_embeddings` must be a bool, got 'yes'"),
-        ({"num_buckets": 2}, "`num_buckets` must be at least 4"),
-        ({"max_distance": 8}, "`max_distance` must exceed the 8 exact buckets"),
-        ({"label_smoothing": 1.0}, "label_smoothing"),
-        ({"learning_rate": 0}, "`learning_rate` must be a positive number, got 0"),
-        ({"sentinels": 1}, "`sentinels` must be 0 or an int of at least 2, got 1"),
-    ],
-)
-def test_bad_options_raise_errors_naming_them(options, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
-        t5(SOURCES, TARGETS, **{**TINY, **options})
-
-
-def test_an_unknown_option_names_the_builder_and_its_options():
-    message = "Unexpected arguments to `t5`: ['heads']; its options are"
-    with pytest.raises(TypeError, match=re.escape(message)):
-        t5(SOURCES, TARGETS, heads=2, **TINY)
 
 
 def test_missing_texts_raise_errors_naming_them():

@@ -1,8 +1,5 @@
-"""The Transformer: causal, cached decoding equal to teacher forcing, padding-blind, and it
-learns; every option is exercised."""
-
-import functools
-import re
+"""The Transformer: the text-to-text contract (cached decoding equal to teacher forcing,
+causal, padding-blind, it learns) over every option, and what is the Transformer's own."""
 
 import keras
 import numpy as np
@@ -10,74 +7,43 @@ import pytest
 
 import zoo
 from tests import learning
-from tests.cached_decoding_checks import (
-    check_cached_decoding_equals_teacher_forcing,
-    check_compiled_and_uncompiled_decoding_agree,
-    check_greedy_decoding_equals_repeated_full_passes,
-    check_no_future_leak,
-    check_source_padding_changes_nothing,
-)
-from tests.test_case import (
-    MEMORY_OUTPUTS,
-    MEMORY_SOURCES,
-    MEMORY_TARGETS,
-    check_export_equals_predict,
-    teacher_forced_batch,
-    with_moved_weights,
-)
-
-SOURCES, TARGETS = MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]
-TINY = {
-    "vocabulary_size": 300,
-    "hidden_dim": 32,
-    "num_heads": 4,
-    "intermediate_dim": 64,
-    "num_layers": 2,
-    "dropout": 0.0,
-}
-
-OPTIONS = {
-    "default": {},
-    "norm-first": {"norm_first": True},
-    "learned-positions": {"positions": "learned"},
-    "shared-vocabulary": {"shared_vocabulary": True},
-    "untied-output": {"tie_embeddings": False},
-    "three-encoder-one-decoder-layer": {"num_encoder_layers": 3, "num_decoder_layers": 1},
-    "two-heads-wide-ffn": {"num_heads": 2, "intermediate_dim": 128, "hidden_dim": 48},
-}
+from tests.test_case import MEMORY_OUTPUTS, MEMORY_SOURCES, MEMORY_TARGETS
+from tests.text_to_text_contract import TextToTextContract
 
 
-def tiny_transformer(sources=SOURCES, targets=TARGETS, **options):
-    keras.utils.set_random_seed(0)
-    return zoo.transformer(sources, targets, **{**TINY, **options})
+class TestTransformer(TextToTextContract):
+    build = staticmethod(zoo.transformer)
+    tiny = {
+        "vocabulary_size": 300,
+        "hidden_dim": 32,
+        "num_heads": 4,
+        "intermediate_dim": 64,
+        "num_layers": 2,
+        "dropout": 0.0,
+    }
+    options = {
+        "default": {},
+        "norm-first": {"norm_first": True},
+        "learned-positions": {"positions": "learned"},
+        "shared-vocabulary": {"shared_vocabulary": True},
+        "untied-output": {"tie_embeddings": False},
+        "three-encoder-one-decoder-layer": {"num_encoder_layers": 3, "num_decoder_layers": 1},
+        "two-heads-wide-ffn": {"num_heads": 2, "intermediate_dim": 128, "hidden_dim": 48},
+    }
+    causal_options = ("default", "norm-first", "learned-positions")
+    padding_options = ("default", "learned-positions")
+    bad_options = (
+        ({"num_heads": 5}, "`num_heads` must divide `hidden_dim` (32)"),
+        ({"positions": "rotary"}, "`positions` must be one of"),
+        ({"dropout": 1.5}, "`dropout` must be a number in [0, 1)"),
+        ({"num_layers": 0}, "`num_layers` must be a positive int"),
+        ({"label_smoothing": 1.0}, "label_smoothing"),
+        ({"warmup_steps": 0}, "warmup_steps"),
+    )
+    misspelt_option = {"tie_embedding": False}
 
 
-@functools.cache
-def random_model(option):
-    return with_moved_weights(tiny_transformer(**OPTIONS[option]))
-
-
-@pytest.mark.parametrize("option", OPTIONS)
-def test_cached_decoding_equals_teacher_forcing(option):
-    check_cached_decoding_equals_teacher_forcing(random_model(option), SOURCES, TARGETS)
-
-
-@pytest.mark.parametrize("option", ["default", "norm-first", "learned-positions"])
-def test_no_future_leak(option):
-    check_no_future_leak(random_model(option), SOURCES, TARGETS)
-
-
-@pytest.mark.parametrize("option", ["default", "learned-positions"])
-def test_source_padding_changes_nothing(option):
-    check_source_padding_changes_nothing(random_model(option), SOURCES, TARGETS)
-
-
-def test_greedy_decoding_equals_repeated_full_forward_passes():
-    check_greedy_decoding_equals_repeated_full_passes(random_model("default"), SOURCES, TARGETS)
-
-
-def test_compiled_and_uncompiled_decoding_agree():
-    check_compiled_and_uncompiled_decoding_agree(random_model("default"), SOURCES)
+random_model, tiny_transformer = TestTransformer.random_model, TestTransformer.tiny_model
 
 
 def test_options_shape_the_graph():
@@ -107,35 +73,20 @@ def test_the_former_name_tied_embeddings_still_unties_with_a_warning():
         tiny_transformer(tied_embeddings=False, tie_embeddings=False)
 
 
-def test_an_unknown_option_names_the_builder_and_its_options():
-    message = "Unexpected arguments to `transformer`: ['tie_embedding']; its options are"
-    with pytest.raises(TypeError, match=re.escape(message)):
-        tiny_transformer(tie_embedding=False)
-
-
 def test_learned_positions_bound_the_decoded_length():
     model = random_model("learned-positions")
     with pytest.raises(ValueError, match="`max_length` must be at most 64"):
         model.predict("x", max_length=100)
 
 
-def test_dropout_is_active_in_training_only():
-    model = tiny_transformer(dropout=0.3)
-    x, _, _ = teacher_forced_batch(model, SOURCES, TARGETS)
-    inference = [model.backbone(x, training=False).numpy() for _ in range(2)]
-    training = [model.backbone(x, training=True).numpy() for _ in range(2)]
-    np.testing.assert_array_equal(inference[0], inference[1])
-    assert not np.allclose(training[0], training[1])
-
-
 def test_trains_with_label_smoothing_and_the_warm_up_schedule_by_default():
-    model = zoo.transformer(SOURCES, TARGETS, **TINY)
+    model = tiny_transformer()
     assert isinstance(model.loss, zoo.losses.LabelSmoothedCrossentropy)
     assert model.loss.label_smoothing == 0.1
     schedule = keras.saving.deserialize_keras_object(model.optimizer.get_config()["learning_rate"])
     assert isinstance(schedule, zoo.schedules.InverseSquareRootSchedule)
     assert (schedule.hidden_dim, schedule.warmup_steps) == (32, 4000)
-    model = zoo.transformer(SOURCES, TARGETS, label_smoothing=0.0, **TINY)
+    model = tiny_transformer(label_smoothing=0.0)
     assert isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy)
 
 
@@ -147,7 +98,7 @@ def trained():
     model = zoo.transformer(
         MEMORY_SOURCES,
         MEMORY_TARGETS,
-        **{**TINY, "hidden_dim": 64},
+        **{**TestTransformer.tiny, "hidden_dim": 64},
         norm_first=True,
         warmup_steps=100,
     )
@@ -163,43 +114,8 @@ def trained():
     return model
 
 
-@learning.learning
-def test_memorises_the_corpus_under_greedy_and_beam_decoding(trained):
-    assert trained.predict(MEMORY_SOURCES) == MEMORY_OUTPUTS
-    assert trained.predict(MEMORY_SOURCES, sampler="beam") == MEMORY_OUTPUTS
-
-
-def test_keras_file_round_trip_predicts_identically(trained, tmp_path):
-    path = tmp_path / "transformer.keras"
-    trained.save(path)
-    reloaded = zoo.load(path)
-    assert reloaded.predict(MEMORY_SOURCES) == MEMORY_OUTPUTS
-    assert reloaded.optimizer.iterations.numpy() == trained.optimizer.iterations.numpy()
-
-
-@pytest.mark.parametrize("sampler", [None, zoo.decoding.BeamSampler(num_beams=3)])
-def test_export_equals_predict_in_every_signature(trained, sampler, tmp_path):
-    check_export_equals_predict(trained, tmp_path / "export", MEMORY_SOURCES[:4], sampler)
-
-
 def test_attention_rows_are_distributions_up_to_the_end_token(trained):
     _, attention = trained.predict(MEMORY_SOURCES[:4], return_attention=True)
     for weights in attention:
         assert weights["translation"][-1] == "[END]"
         np.testing.assert_allclose(weights["weights"].sum(-1), 1.0, atol=1e-5)
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"num_heads": 5}, "`num_heads` must divide `hidden_dim` (32)"),
-        ({"positions": "rotary"}, "`positions` must be one of"),
-        ({"dropout": 1.5}, "`dropout` must be a number in [0, 1)"),
-        ({"num_layers": 0}, "`num_layers` must be a positive int"),
-        ({"label_smoothing": 1.0}, "label_smoothing"),
-        ({"warmup_steps": 0}, "warmup_steps"),
-    ],
-)
-def test_bad_options_raise_errors_naming_them(options, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
-        zoo.transformer(SOURCES, TARGETS, **{**TINY, **options})
