@@ -41,11 +41,16 @@ from zoo.models import (  # noqa: E402
     t5,
     t5_from_preset,
     transformer,
+    unet,
 )
-from zoo.plotting import plot_attention, plot_caption_attention  # noqa: E402
+from zoo.plotting import (  # noqa: E402
+    plot_attention,
+    plot_caption_attention,
+    plot_segmentation,
+)
 from zoo.precision import dtype_policy  # noqa: E402
 from zoo.preset import from_preset, presets  # noqa: E402
-from zoo.tasks import ImageCaptioner, Seq2Seq  # noqa: E402
+from zoo.tasks import ImageCaptioner, ImageSegmenter, Seq2Seq  # noqa: E402
 
 
 def load(filepath):
@@ -85,6 +90,7 @@ def _is_keras_archive(path):
 
 __all__ = [
     "ImageCaptioner",
+    "ImageSegmenter",
     "Seq2Seq",
     "attention_translator",
     "bart",
@@ -107,6 +113,7 @@ __all__ = [
     "models",
     "plot_attention",
     "plot_caption_attention",
+    "plot_segmentation",
     "precision",
     "presets",
     "schedules",
@@ -115,5 +122,6 @@ __all__ = [
     "tasks",
     "text",
     "transformer",
+    "unet",
     "vision",
 ]

@@ -89,6 +89,11 @@ def same_length(first, second, first_name, second_name, note=None):
         )
 
 
+def is_int(value):
+    """Whether `value` is an int, NumPy integers included, bools not."""
+    return _is_number(value, numbers.Integral)
+
+
 def _is_number(value, kind):
     # bool is a subclass of int, so isinstance alone would accept True and False.
     return isinstance(value, kind) and not isinstance(value, bool)

@@ -103,7 +103,12 @@ _SERVING_CLIENT = textwrap.dedent(
     def as_json(value):
         if isinstance(value, list):
             return [as_json(item) for item in value]
-        return value.decode() if isinstance(value, bytes) else value
+        if not isinstance(value, bytes):
+            return value
+        try:
+            return value.decode()
+        except UnicodeDecodeError:  # binary, e.g. an encoded image
+            return {"base64": base64.b64encode(value).decode("ascii")}
     print(json.dumps({
         name: {"value": as_json(value.numpy().tolist()), "dtype": value.dtype.name}
         for name, value in result.items()
@@ -116,7 +121,8 @@ def serve_in_fresh_process(export_dir, texts, signature="serving_default"):
     """Calls an exported signature in a process that imports only tensorflow and
     tensorflow_text; returns {output name: (nested lists of values, dtype name)}.
 
-    `texts` is a list of str, or of bytes (e.g. encoded images), sent as base64."""
+    `texts` is a list of str, or of bytes (e.g. encoded images), sent as base64. Outputs
+    that are not UTF-8 text (e.g. encoded masks) come back as bytes."""
     if texts and isinstance(texts[0], bytes):
         texts = {"base64": [base64.b64encode(item).decode("ascii") for item in texts]}
     completed = subprocess.run(
@@ -128,4 +134,12 @@ def serve_in_fresh_process(export_dir, texts, signature="serving_default"):
     if completed.returncode:
         raise RuntimeError(f"The serving process failed:\n{completed.stderr[-3000:]}")
     served = json.loads(completed.stdout.strip().splitlines()[-1])
-    return {name: (output["value"], output["dtype"]) for name, output in served.items()}
+    return {name: (_from_json(output["value"]), output["dtype"]) for name, output in served.items()}
+
+
+def _from_json(value):
+    if isinstance(value, list):
+        return [_from_json(item) for item in value]
+    if isinstance(value, dict):
+        return base64.b64decode(value["base64"])
+    return value

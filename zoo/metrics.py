@@ -1,5 +1,7 @@
-"""Translation and captioning metrics, computed by sacrebleu on detokenized text."""
+"""Metrics: BLEU for translation and captioning (sacrebleu, on detokenized text), and the
+overlap scores of segmentation masks."""
 
+import numpy as np
 import sacrebleu
 
 
@@ -58,4 +60,40 @@ def caption_bleu(hypotheses, references, lowercase=False):
         .corpus_score(list(hypotheses), streams)
         .score
         for n in range(1, 5)
+    }
+
+
+def confusion_matrix(true_masks, predicted_masks, num_classes):
+    """int64 [num_classes, num_classes]: pixels of true class i predicted as class j, over
+    pairs of masks of class ids (each pair of one size)."""
+    counts = np.zeros(num_classes * num_classes, dtype=np.int64)
+    for true, predicted in zip(true_masks, predicted_masks, strict=True):
+        pairs = true.astype(np.int64).ravel() * num_classes + predicted.ravel()
+        counts += np.bincount(pairs, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)
+
+
+def segmentation_scores(confusion):
+    """Pixel accuracy, mean IoU and mean Dice of a confusion matrix.
+
+    IoU (intersection over union, TP / (TP + FP + FN)) and Dice (2 TP / (2 TP + FP + FN))
+    are averaged over the classes present in the true or the predicted masks; a class
+    absent from both has no score rather than a perfect one.
+
+    Example:
+    >>> scores = segmentation_scores(np.array([[3, 1], [0, 4]]))
+    >>> round(scores["mean_iou"], 4), round(scores["dice"], 4), scores["pixel_accuracy"]
+    (0.775, 0.873, 0.875)
+    """
+    true_positives = np.diag(confusion).astype(np.float64)
+    false_positives = confusion.sum(axis=0) - true_positives
+    false_negatives = confusion.sum(axis=1) - true_positives
+    present = (true_positives + false_positives + false_negatives) > 0
+    union = (true_positives + false_positives + false_negatives)[present]
+    iou = true_positives[present] / union
+    dice = 2 * true_positives[present] / (union + true_positives[present])
+    return {
+        "pixel_accuracy": float(true_positives.sum() / confusion.sum()),
+        "mean_iou": float(iou.mean()),
+        "dice": float(dice.mean()),
     }

@@ -169,3 +169,53 @@ def plot_caption_attention(image, caption, weights, *, columns=5, alpha=0.6):
         )
         ax.set_title(word)
     return figure
+
+
+def plot_segmentation(image, mask, *, class_names=None, alpha=0.5, ax=None):
+    """Draws an image with its mask of class ids overlaid, one colour per class.
+
+    Args:
+        image: uint8 array [height, width, 3] (or [height, width, 1]).
+        mask: integer array [height, width], class ids (as `predict` returns them, or the
+            true mask); the background (class 0) is left uncoloured.
+        class_names: None or a list of str, one per class id, for the legend
+            (`model.class_names`).
+        alpha: float in [0, 1], the opacity of the overlay.
+        ax: None (a new figure) or a matplotlib Axes to draw on.
+
+    Returns:
+        The matplotlib Figure, not left open in pyplot (a notebook shows it once).
+
+    Example:
+    >>> figure = zoo.plot_segmentation(images[0], model.predict(images[0]),
+    ...                                class_names=model.class_names)
+    """
+    image, mask = np.asarray(image), np.asarray(mask)
+    if image.ndim != 3 or image.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"`image` must be one image [height, width, 3] (or 1 channel), got shape {image.shape}."
+        )
+    if mask.shape != image.shape[:2]:
+        raise ValueError(
+            f"`mask` must be class ids of the image's size {image.shape[:2]}, got shape "
+            f"{mask.shape}."
+        )
+    # Imported here so that importing zoo selects no matplotlib backend.
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    if ax is None:
+        figure, ax = plt.subplots(figsize=(4, 4))
+        plt.close(figure)
+    colours = plt.get_cmap("tab10")
+    overlay = np.zeros((*mask.shape, 4))
+    for class_id in np.unique(mask[mask > 0]):
+        overlay[mask == class_id] = (*colours(class_id % 10)[:3], alpha)
+    ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray")
+    ax.imshow(overlay)
+    ax.axis("off")
+    if class_names is not None:
+        present = [int(class_id) for class_id in np.unique(mask) if class_id > 0]
+        handles = [Patch(color=colours(i % 10), label=class_names[i]) for i in present]
+        ax.legend(handles=handles, loc="upper right", fontsize="small")
+    return ax.figure

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from zoo.checks import is_int
+
 COLORS = ("red", "green", "blue", "yellow")
 SHAPES = ("circle", "square", "triangle")
 RELATIONS = ("above", "below", "left of", "right of")
@@ -62,9 +64,9 @@ def shapes_captions(n, seed=0, image_size=64):
     a green triangle left of a blue square
     a green circle left of a yellow triangle
     """
-    if not _is_int(n) or n < 1:
+    if not is_int(n) or n < 1:
         raise ValueError(f"`n` must be an int of at least 1, got n={n!r}.")
-    if not _is_int(image_size) or image_size < _MIN_IMAGE_SIZE:
+    if not is_int(image_size) or image_size < _MIN_IMAGE_SIZE:
         raise ValueError(
             f"`image_size` must be an int of at least {_MIN_IMAGE_SIZE}, "
             f"got image_size={image_size!r}."
@@ -76,10 +78,6 @@ def shapes_captions(n, seed=0, image_size=64):
         images[i], caption = _draw_example(rng, image_size)
         captions.append(caption)
     return images, captions
-
-
-def _is_int(value):
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def _draw_example(rng, image_size):
@@ -125,7 +123,7 @@ def _draw_example(rng, image_size):
         (object_color, object_shape, object_side, object_corner),
     ):
         window = image[top : top + side, left : left + side]
-        window[_shape_mask(SHAPES[shape], side)] = COLOR_VALUES[COLORS[color]]
+        window[shape_mask(SHAPES[shape], side)] = COLOR_VALUES[COLORS[color]]
     caption = (
         f"a {COLORS[subject_color]} {SHAPES[subject_shape]} {relation} "
         f"a {COLORS[object_color]} {SHAPES[object_shape]}"
@@ -133,7 +131,7 @@ def _draw_example(rng, image_size):
     return image, caption
 
 
-def _shape_mask(shape, side):
+def shape_mask(shape, side):
     """A bool [side, side] mask of the shape, touching all four sides of its square."""
     rows, columns = np.mgrid[0:side, 0:side]
     # Offsets of pixel centres from the square's centre.

@@ -21,6 +21,8 @@ from zoo.models.t5_preset import t5_from_preset
 from zoo.models.transformer import transformer
 from zoo.models.transformer_backbone import TransformerBackbone
 from zoo.models.transformer_captioner_backbone import TransformerCaptionerBackbone
+from zoo.models.unet import unet
+from zoo.models.unet_backbone import UNetBackbone
 
 __all__ = [
     "Backbone",
@@ -33,6 +35,7 @@ __all__ = [
     "T5Backbone",
     "TransformerBackbone",
     "TransformerCaptionerBackbone",
+    "UNetBackbone",
     "attention_translator",
     "bart",
     "bart_from_preset",
@@ -44,4 +47,5 @@ __all__ = [
     "t5",
     "t5_from_preset",
     "transformer",
+    "unet",
 ]

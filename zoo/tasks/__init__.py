@@ -2,6 +2,7 @@
 
 from zoo.tasks.image_caption_preprocessor import ImageCaptionPreprocessor
 from zoo.tasks.image_captioner import ImageCaptioner
+from zoo.tasks.image_segmenter import ImageSegmenter
 from zoo.tasks.pretraining import SpanCorruption, TextInfilling
 from zoo.tasks.question_answerer import QuestionAnswerer
 from zoo.tasks.seq2seq import Seq2Seq
@@ -12,6 +13,7 @@ from zoo.tasks.text_pair_preprocessor import TextPairPreprocessor
 __all__ = [
     "ImageCaptionPreprocessor",
     "ImageCaptioner",
+    "ImageSegmenter",
     "QuestionAnswerer",
     "Seq2Seq",
     "SpanCorruption",
