@@ -17,6 +17,7 @@ from zoo.metrics import confusion_matrix, segmentation_scores
 
 IMAGES, MASKS = shapes_segmentation(24, seed=0, image_size=32)
 TINY = {"depth": 2, "filters": 4}
+MOBILENET = {"encoder": "mobilenet", "encoder_alpha": 0.25, "depth": None}  # depth 5
 
 
 def tiny_unet(images=IMAGES, masks=MASKS, **options):
@@ -133,6 +134,33 @@ def test_augmentation_moves_images_and_masks_together():
         )
 
 
+def test_a_pretrained_encoder_is_the_contracting_path(tmp_path):
+    # Its stages give the skip connections, and the image the one at full size.
+    model = tiny_unet(**MOBILENET)
+    backbone = model.backbone
+    assert (backbone.depth, model.preprocessor.normalization) == (5, "tf")
+    logits = backbone({"images": np.zeros((1, 32, 32, 3), "float32")})
+    assert logits.shape == (1, 32, 32, 4)
+    assert backbone.get_layer("up_0_skip").input[0].shape == (None, 32, 32, 3)  # the image
+    path = str(tmp_path / "mobilenet.weights.h5")
+    backbone.image_encoder.save_weights(path)
+    loaded = tiny_unet(**MOBILENET, encoder_weights=path).backbone
+    for expected, actual in zip(
+        backbone.image_encoder.weights, loaded.image_encoder.weights, strict=True
+    ):
+        np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+    frozen = tiny_unet(**MOBILENET, trainable_encoder=False)
+    assert not frozen.backbone.image_encoder.trainable_weights
+    assert frozen.backbone.trainable_weights  # the expanding path trains
+
+
+def test_a_pretrained_encoder_fixes_the_depth_and_names_its_choices():
+    with pytest.raises(ValueError, match=re.escape("`depth` must be 5, got 3")):
+        tiny_unet(encoder="mobilenet", depth=3)
+    with pytest.raises(ValueError, match=re.escape("`encoder` must be None or one of")):
+        tiny_unet(encoder="small-cnn")
+
+
 # === Errors ===
 @pytest.mark.parametrize(
     ("call", "error", "message"),
@@ -182,7 +210,7 @@ def trained():
         model,
         images,
         masks,
-        batch_size=16,
+        batch_size=8,
         name="U-Net segments held-out shapes",
         measure=lambda model: {"mean_iou": model.evaluate(*held_out, verbose=0)["mean_iou"]},
         bars={"mean_iou": 0.9},

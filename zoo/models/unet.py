@@ -3,9 +3,15 @@
 import tensorflow as tf
 
 from zoo import checks
-from zoo.models.unet_backbone import UNetBackbone, check_image_size
+from zoo.models.unet_backbone import (
+    ENCODER_DEPTH,
+    ENCODER_SKIPS,
+    UNetBackbone,
+    check_image_size,
+)
 from zoo.precision import dtype_policy
 from zoo.tasks.image_segmenter import ImageSegmenter
+from zoo.vision.image_encoders import encoder_normalization
 from zoo.vision.image_inputs import as_image_batch
 from zoo.vision.image_preprocessor import ImagePreprocessor
 from zoo.vision.segmentation_masks import as_mask_list
@@ -24,7 +30,7 @@ def unet(
     image_size=None,
     class_names=None,
     augmentation=None,
-    depth=4,
+    depth=None,
     dtype=None,
     **backbone_options,
 ):
@@ -45,12 +51,15 @@ def unet(
         class_names: None or a list of str, one per class.
         augmentation: None or a list of Keras random preprocessing layers applied in `fit`
             to each image and its mask alike (e.g. `[keras.layers.RandomFlip()]`).
-        depth: int, the down-samplings.
+        depth: int, the down-samplings; None: 4, or 5 with an `encoder`.
         dtype: None (Keras' global policy), a Keras dtype policy name such as
             "mixed_bfloat16", or "auto" (see `zoo.dtype_policy`). The logits and the loss
             stay float32.
         **backbone_options: `UNetBackbone`'s options, with its defaults: `filters` (64),
-            `dropout` (0), `upsampling` ("transpose").
+            `dropout` (0), `upsampling` ("transpose"), and a pretrained contracting path:
+            `encoder` (None, or a keras.applications name such as "mobilenet"),
+            `encoder_weights` (the path of a local weights file), `encoder_alpha`,
+            `trainable_encoder`.
 
     Returns:
         A compiled `zoo.tasks.ImageSegmenter`.
@@ -62,6 +71,13 @@ def unet(
     >>> model.predict(images[:4])
     """
     checks.known_options(backbone_options, BACKBONE_OPTIONS, "unet")
+    encoder = backbone_options.get("encoder")
+    if encoder is not None and encoder not in ENCODER_SKIPS:
+        raise ValueError(
+            f"`encoder` must be None or one of {tuple(ENCODER_SKIPS)}, got {encoder!r}."
+        )
+    if depth is None:
+        depth = 4 if encoder is None else ENCODER_DEPTH
     checks.positive_int(depth, "depth")
     if class_names is not None:
         num_classes = num_classes or len(class_names)
@@ -73,7 +89,8 @@ def unet(
         if images is None:
             raise ValueError("Pass `images` or `image_size` to `unet`.")
         image_size = _rounded_size(_first_image_size(images), 2**depth)
-    preprocessor = ImagePreprocessor(image_size)  # checks it
+    normalization = "unit" if encoder is None else encoder_normalization(encoder)
+    preprocessor = ImagePreprocessor(image_size, normalization)  # checks both
     check_image_size(preprocessor.image_size, depth, "image_size")
     backbone = UNetBackbone(
         num_classes,
