@@ -148,7 +148,8 @@ class ImageSegmenter(Task):
         num_classes]). It takes encoded images (tf.string [batch]) or, with
         `encoded=False`, uint8 RGB pixels [batch, height, width, 3]. It is what `predict`
         and `export` call."""
-        if encoded not in self._functions:
+        key = "encoded" if encoded else "pixels"  # str keys: the export tracks this dict
+        if key not in self._functions:
             spec = (
                 tf.TensorSpec([None], tf.string)
                 if encoded
@@ -168,8 +169,8 @@ class ImageSegmenter(Task):
                 )
                 return {"masks": masks, "class_fractions": fractions}
 
-            self._functions[encoded] = segment
-        return self._functions[encoded]
+            self._functions[key] = segment
+        return self._functions[key]
 
     def _mask_at_size(self, logits_and_size):
         logits, size = logits_and_size
