@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from zoo import checks
 from zoo.metrics import confusion_matrix, segmentation_scores
+from zoo.tasks.inputs import validation_parts
 from zoo.tasks.task import Task, evaluates_raw_inputs
 from zoo.training.batching import reshuffled
 from zoo.vision.image_inputs import as_image_batch
@@ -92,14 +93,8 @@ class ImageSegmenter(Task):
         """
         dataset = self.training_dataset(x, y, batch_size=batch_size, shuffle=shuffle)
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError(
-                    "`validation_data` must be (images, masks), got "
-                    f"{type(validation_data).__name__}."
-                )
-            validation_data = self._dataset(
-                *validation_data, "validation_data[0]", "validation_data[1]", batch_size
-            )
+            parts = validation_parts(validation_data, "(images, masks)")
+            validation_data = self._dataset(*parts, batch_size)
         return self.fit_batches(dataset, validation_data=validation_data, **kwargs)
 
     def training_dataset(self, x, y, *, batch_size=16, shuffle=True):

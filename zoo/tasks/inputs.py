@@ -166,13 +166,22 @@ def label_ids(labels, choices, name, kind="classes"):
     return np.array([index[label] for label in labels], dtype="int32")
 
 
-def split_validation(validation_data):
-    """`fit`'s `validation_data` -> (x, y, x name, y name) as its batches take them."""
-    if isinstance(validation_data, tf.data.Dataset):
+def validation_parts(validation_data, parts, allow_dataset=False):
+    """`fit`'s `validation_data` -> its parts, then their names for error messages
+    ("validation_data[0]", ...), as a task's batches take them.
+
+    Args:
+        validation_data: what the user passed.
+        parts: str, what a task expects, e.g. "(images, masks)".
+        allow_dataset: bool, whether a tf.data.Dataset of pairs may stand for the pair; it
+            is returned as (dataset, None, "validation_data", None).
+    """
+    if allow_dataset and isinstance(validation_data, tf.data.Dataset):
         return validation_data, None, "validation_data", None
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+    count = parts.count(",") + 1
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != count:
+        expected = f"{parts} or a tf.data.Dataset of pairs" if allow_dataset else parts
         raise ValueError(
-            "`validation_data` must be (source_texts, target_texts) or a tf.data.Dataset of "
-            f"pairs, got {type(validation_data).__name__}."
+            f"`validation_data` must be {expected}, got {type(validation_data).__name__}."
         )
-    return (*validation_data, "validation_data[0]", "validation_data[1]")
+    return (*validation_data, *(f"validation_data[{i}]" for i in range(count)))

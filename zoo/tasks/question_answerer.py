@@ -5,7 +5,7 @@ import keras
 import tensorflow as tf
 
 from zoo import checks
-from zoo.tasks.inputs import as_label_list, as_text_list, label_ids
+from zoo.tasks.inputs import as_label_list, as_text_list, label_ids, validation_parts
 from zoo.tasks.task import Task, evaluates_raw_inputs, requested
 from zoo.text.segmentation import split_sentences
 
@@ -155,12 +155,8 @@ class QuestionAnswerer(Task):
         """
         dataset = self.training_dataset(stories, questions, answers, batch_size, shuffle)
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 3:
-                raise ValueError(
-                    "`validation_data` must be (stories, questions, answers), got "
-                    f"{type(validation_data).__name__}."
-                )
-            validation_data = self.training_dataset(*validation_data, batch_size, shuffle=False)
+            parts = validation_parts(validation_data, "(stories, questions, answers)")
+            validation_data = self.training_dataset(*parts[:3], batch_size, shuffle=False)
         # The backbone's own schedule, such as the memory network's linear start.
         callbacks = [*(kwargs.pop("callbacks", None) or []), *self.backbone.training_callbacks()]
         return self.fit_batches(

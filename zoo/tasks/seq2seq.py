@@ -7,7 +7,7 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.losses import LabelSmoothedCrossentropy
 from zoo.tasks.attention_maps import decode_strings
-from zoo.tasks.inputs import split_validation
+from zoo.tasks.inputs import validation_parts
 from zoo.tasks.pretraining import pretraining_objective
 from zoo.tasks.task import Task, evaluates_raw_inputs, requested
 from zoo.tasks.text_generation import TextGeneration
@@ -154,7 +154,8 @@ class Seq2Seq(TextGeneration, Task):
         dataset = self.training_dataset(x, y, shuffle=shuffle, **batching)
         if validation_data is not None:
             validation_data = self.preprocessor.batches(
-                *split_validation(validation_data), self.preprocessor.length_buckets(**batching)
+                *validation_parts(validation_data, "(source_texts, target_texts)", True),
+                self.preprocessor.length_buckets(**batching),
             )
         return self.fit_batches(dataset, validation_data=validation_data, **kwargs)
 

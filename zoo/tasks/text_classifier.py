@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import checks
-from zoo.tasks.inputs import as_label_list, as_text_list, label_ids, preview
+from zoo.tasks.inputs import as_label_list, as_text_list, label_ids, validation_parts
 from zoo.tasks.task import Task, evaluates_raw_inputs, requested
 from zoo.text.segmentation import split_sentences
 from zoo.training.batching import LengthBuckets, reshuffled
@@ -145,14 +145,8 @@ class TextClassifier(Task):
         """
         dataset = self.training_dataset(x, y, batch_size, shuffle)
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError(
-                    "`validation_data` must be (documents, labels), got "
-                    f"{type(validation_data).__name__}: {preview(validation_data)}."
-                )
-            validation_data = self._dataset(
-                *validation_data, "validation_data[0]", "validation_data[1]", batch_size
-            )
+            parts = validation_parts(validation_data, "(documents, labels)")
+            validation_data = self._dataset(*parts, batch_size)
         return self.fit_batches(dataset, validation_data=validation_data, **kwargs)
 
     def training_dataset(self, x, y, batch_size=32, shuffle=True):
