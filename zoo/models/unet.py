@@ -1,5 +1,6 @@
 """`zoo.unet`: builds a U-Net image segmenter from images and their masks."""
 
+import numpy as np
 import tensorflow as tf
 
 from zoo import checks
@@ -107,7 +108,9 @@ def unet(
 
 
 def _first_image_size(images):
-    batch, _ = as_image_batch(images, "images")
+    # Only the first image is read: `fit` reads and checks them all.
+    first = images[:1] if isinstance(images, (list, tuple, np.ndarray)) else images
+    batch, _ = as_image_batch(first, "images")
     if batch.dtype == tf.string:
         return tuple(tf.io.decode_image(batch[0], channels=3, expand_animations=False).shape[:2])
     return tuple(batch.shape[1:3])
