@@ -45,6 +45,8 @@ class ImageSegmenter(Task):
     """
 
     components = ("backbone", "preprocessor", "augmentation")
+    # `compile`'s defaults (`Task.compile`): per-pixel cross-entropy and accuracy.
+    accuracy_name = "pixel_accuracy"
 
     def __init__(self, backbone, preprocessor, augmentation=None, class_names=None, **kwargs):
         num_classes = backbone.output.shape[-1]
@@ -65,15 +67,6 @@ class ImageSegmenter(Task):
         return len(self.class_names)
 
     # === Training ===
-    def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
-        """Configures training: by default Adam (`Task.compile`), per-pixel cross-entropy
-        from the logits, and pixel accuracy."""
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if metrics == "auto":
-            metrics = [keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy")]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
-
     def fit(self, x=None, y=None, *, batch_size=16, validation_data=None, shuffle=True, **kwargs):
         """Trains on images and their masks.
 

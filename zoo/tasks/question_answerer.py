@@ -109,10 +109,6 @@ class QuestionAnswerer(Task):
         accuracy."""
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(learning_rate=0.01, clipnorm=40.0)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if metrics == "auto":
-            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def training_dataset(self, stories, questions, answers, batch_size=32, shuffle=True):

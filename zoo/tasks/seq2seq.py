@@ -101,6 +101,7 @@ class Seq2Seq(TextGeneration, Task):
             )
         if weighted_metrics == "auto":
             weighted_metrics = [keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")]
+        kwargs.setdefault("metrics", None)  # its accuracy is weighted: real tokens only
         super().compile(optimizer=optimizer, loss=loss, weighted_metrics=weighted_metrics, **kwargs)
         self.sampler = decoding.get(sampler)
 

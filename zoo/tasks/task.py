@@ -25,6 +25,8 @@ class Task(keras.Model):
 
     # The constructor arguments that are Keras objects, serialized in `get_config`.
     components = ("backbone",)
+    # The name of the "auto" metric of `compile`.
+    accuracy_name = "accuracy"
 
     def __init__(self, backbone, **kwargs):
         inputs = backbone.input
@@ -35,12 +37,18 @@ class Task(keras.Model):
         self.dtype_policy = backbone.dtype_policy
 
     # === Training ===
-    def compile(self, optimizer="auto", **kwargs):
-        """`keras.Model.compile`, where `optimizer="auto"` is Adam (learning rate 1e-3,
-        gradient norm clipped to 1)."""
+    def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
+        """`keras.Model.compile` with defaults for tasks that pick one class per output:
+        `optimizer="auto"` is Adam (learning rate 1e-3, gradient norm clipped to 1),
+        `loss="auto"` sparse categorical cross-entropy from logits, `metrics="auto"` the
+        accuracy, named by the class attribute `accuracy_name`."""
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)
-        super().compile(optimizer=optimizer, **kwargs)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if metrics == "auto":
+            metrics = [keras.metrics.SparseCategoricalAccuracy(name=self.accuracy_name)]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def compile_from_config(self, config):
         self.compile(**keras.saving.deserialize_keras_object(config))

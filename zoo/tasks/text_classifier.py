@@ -111,22 +111,6 @@ class TextClassifier(Task):
         return self.pack(self.tokenize(documents))
 
     # === Training ===
-    def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
-        """Configures training, with defaults for classification.
-
-        Args:
-            optimizer: "auto" (Adam, learning rate 1e-3, gradient norm clipped to 1) or any
-                Keras optimizer.
-            loss: "auto" (sparse categorical cross-entropy from logits) or a loss.
-            metrics: "auto" (accuracy) or a list of metrics.
-            **kwargs: passed to `keras.Model.compile`.
-        """
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if metrics == "auto":
-            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
-
     def fit(self, x=None, y=None, *, batch_size=32, validation_data=None, shuffle=True, **kwargs):
         """Trains on labelled documents.
 
