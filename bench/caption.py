@@ -42,14 +42,19 @@ import zoo
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 # Published BLEU on the Flickr8k test split (ImageNet-pretrained encoders, all 6,000 training
-# images, full-resolution images): Vinyals et al. 2015, Xu et al. 2015 (soft attention).
+# images, full-resolution images): Vinyals et al. 2015, Xu et al. 2015, by run label.
 PUBLISHED = {
     "show-and-tell": ("Show and Tell (Vinyals et al. 2015)", {"bleu_1": 63.0}),
-    "show-attend-tell": (
+    "show-attend-tell (soft)": (
         "Show, Attend and Tell, soft (Xu et al. 2015)",
         {"bleu_1": 67.0, "bleu_4": 19.5},
     ),
+    "show-attend-tell (hard)": (
+        "Show, Attend and Tell, hard (Xu et al. 2015)",
+        {"bleu_1": 67.0, "bleu_4": 21.3},
+    ),
 }
+ATTENTIONS = ("soft", "hard")
 DEFAULT_IMAGE_SIZE = {"small-cnn": 128, "mobilenet": 224}
 # Fine-tuning a pretrained encoder takes smaller steps than training the decoder from scratch.
 FINE_TUNE_LEARNING_RATE_FACTOR = 0.1
@@ -70,6 +75,11 @@ def parse_args():
         "--decoder",
         default="show-and-tell,show-attend-tell,transformer",
         help="comma-separated decoders, passed to zoo.image_captioner as they are",
+    )
+    parser.add_argument(
+        "--attention",
+        default="soft",
+        help="comma-separated attentions of the show-attend-tell runs: soft, hard",
     )
     parser.add_argument(
         "--encoder", default="small-cnn,mobilenet", help="comma-separated: small-cnn, mobilenet"
@@ -141,9 +151,21 @@ def parse_args():
     args = parser.parse_args()
     args.decoders = [name.strip() for name in args.decoder.split(",") if name.strip()]
     args.encoders = [name.strip() for name in args.encoder.split(",") if name.strip()]
+    args.attentions = [name.strip() for name in args.attention.split(",") if name.strip()]
     unknown = sorted(set(args.encoders) - set(DEFAULT_IMAGE_SIZE))
     if unknown or not args.encoders or not args.decoders:
         parser.error(f"--encoder takes {sorted(DEFAULT_IMAGE_SIZE)}; --decoder at least one.")
+    if not args.attentions or set(args.attentions) - set(ATTENTIONS):
+        parser.error(f"--attention takes {list(ATTENTIONS)}.")
+    # Each run's label and decoder options: show-attend-tell once per attention.
+    args.decoder_runs = []
+    for decoder in args.decoders:
+        if decoder != "show-attend-tell":
+            args.decoder_runs.append((decoder, {"decoder": decoder}))
+            continue
+        for attention in args.attentions:
+            options = {"decoder": decoder, "attention": attention}
+            args.decoder_runs.append((f"{decoder} ({attention})", options))
     if not 0.0 <= args.fine_tune_fraction < 1.0:
         parser.error("--fine-tune-fraction must be in [0, 1).")
     args.data = _from_repository(args.data)
@@ -214,12 +236,13 @@ def unfreeze_encoder(model, layers, learning_rate):
     )
 
 
-def run(decoder, encoder, splits, args):
+def run(label, decoder_options, encoder, splits, args):
     """Builds, trains and tests one captioner; returns its figures."""
     keras.utils.set_random_seed(args.seed)
     image_size = args.image_size or DEFAULT_IMAGE_SIZE[encoder]
+    decoder = decoder_options["decoder"]
     options = {
-        "decoder": decoder,
+        **decoder_options,
         "encoder": encoder,
         "image_size": image_size,
         "vocabulary_size": args.vocabulary_size,
@@ -239,7 +262,7 @@ def run(decoder, encoder, splits, args):
     build_seconds = time.perf_counter() - build_start
     train_pairs = sum(len(captions) for captions in train[1])
     print(
-        f"\n=== {decoder} / {encoder} at {image_size}x{image_size}: "
+        f"\n=== {label} / {encoder} at {image_size}x{image_size}: "
         f"{model.count_params():,} parameters, built in {build_seconds:.1f}s; training on "
         f"{len(train[0]):,} images ({train_pairs:,} pairs) for at most "
         f"{args.budget_minutes:g} min",
@@ -278,6 +301,7 @@ def run(decoder, encoder, splits, args):
 
     evaluation = test(model, splits["test"], args)
     return {
+        "run": label,
         "decoder": decoder,
         "encoder": encoder,
         "options": options,
@@ -364,7 +388,7 @@ def _rounded_list(values):
 def report_run(figures, num_beams):
     beam_name = f"beam{num_beams}"
     print(
-        f"\n{figures['decoder']} / {figures['encoder']} at {figures['image_size']}px, "
+        f"\n{figures['run']} / {figures['encoder']} at {figures['image_size']}px, "
         f"{figures['parameters']:,} parameters, vocabulary {figures['vocabulary_size']:,}; "
         f"{figures['train_images']:,} train images ({figures['train_pairs']:,} pairs), "
         f"{figures['epochs_run']:.2f} epochs in {figures['train_minutes']:.1f} min"
@@ -382,7 +406,7 @@ def report_run(figures, num_beams):
             f"{phase['epochs_run']:.2f} epochs ({phase['train_steps']} steps) in "
             f"{phase['fit_seconds']:.0f}s; validation loss (token accuracy) per epoch: {losses}"
         )
-    title, published = PUBLISHED.get(figures["decoder"], ("no published figure", {}))
+    title, published = PUBLISHED.get(figures["run"], ("no published figure", {}))
     bleu = figures["bleu"]
     print(
         f"test ({figures['test_images']:,} images): loss {figures['test_loss']:.3f}, "
@@ -415,7 +439,7 @@ def report_summary(figures):
             " ".join(f"{run_figures['bleu'][name][order]:5.1f}" for order in BLEU_ORDERS)
             for name in ("greedy", beam_name)
         ]
-        label = f"{run_figures['decoder']} / {run_figures['encoder']}"
+        label = f"{run_figures['run']} / {run_figures['encoder']}"
         print(f"{label:<46}{run_figures['epochs_run']:>7.2f}  {row[0]}   {row[1]}")
     for title, published in PUBLISHED.values():
         row = " ".join(
@@ -438,14 +462,14 @@ def main():
     print(
         f"Flickr8k: {len(splits['train'][0]):,} train, {len(splits['validation'][0]):,} "
         f"validation, {len(splits['test'][0]):,} test images; runs: "
-        f"{[f'{d} / {e}' for d in args.decoders for e in args.encoders]}, "
+        f"{[f'{label} / {e}' for label, _ in args.decoder_runs for e in args.encoders]}, "
         f"{args.budget_minutes:g} min each",
         flush=True,
     )
     runs = []
-    for decoder in args.decoders:
+    for label, decoder_options in args.decoder_runs:
         for encoder in args.encoders:
-            runs.append(run(decoder, encoder, splits, args))
+            runs.append(run(label, decoder_options, encoder, splits, args))
             report_run(runs[-1], args.num_beams)
     figures = {
         "benchmark": "caption",
@@ -465,8 +489,7 @@ def main():
         "seed": args.seed,
         "runs": runs,
         "published": {
-            decoder: {"paper": title, **published}
-            for decoder, (title, published) in PUBLISHED.items()
+            label: {"paper": title, **published} for label, (title, published) in PUBLISHED.items()
         },
         "conditions": conditions,
         "total_seconds": round(time.perf_counter() - start, 1),

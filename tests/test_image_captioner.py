@@ -16,14 +16,20 @@ from tests.test_case import (
     step_by_step_logits,
     with_moved_weights,
 )
+from zoo.datasets.shapes import COLOR_VALUES
 from zoo.export import serve_in_fresh_process
 from zoo.layers import DoublyStochasticRegularization
 
 IMAGE_SIZE = 32
 TRAIN_IMAGES, TRAIN_CAPTIONS = zoo.datasets.shapes_captions(3000, seed=0, image_size=IMAGE_SIZE)
 TEST_IMAGES, TEST_CAPTIONS = zoo.datasets.shapes_captions(200, seed=1, image_size=IMAGE_SIZE)
-# The most epochs each decoder may take to hold 95% exact on held-out images.
-MAX_EPOCHS = {"show-and-tell": 40, "show-attend-tell": 20, "transformer": 20}
+# The most epochs each trained captioner may take to hold 95% exact on held-out images.
+MAX_EPOCHS = {"show-and-tell": 40, "show-attend-tell": 20, "hard attention": 30, "transformer": 20}
+# The trained captioners that are not a decoder with its defaults: (decoder, options). Hard
+# attention reads the expectation at inference: the argmax cell reads 1-5% fewer captions
+# exactly, and varies from epoch to epoch (see the argmax test).
+HARD_ATTENTION = {"attention": "hard", "attention_inference": "expectation"}
+VARIANTS = {"hard attention": ("show-attend-tell", HARD_ATTENTION)}
 DECODER_OPTIONS = {
     "show-and-tell": {"embedding_dim": 32, "units": 128, "learning_rate": 2e-3},
     "show-attend-tell": {"embedding_dim": 32, "units": 128, "learning_rate": 3e-3},
@@ -55,9 +61,10 @@ def exact_on_held_out_images(model):
 
 @pytest.fixture(scope="module", params=list(MAX_EPOCHS))
 def trained(request):
-    """(decoder, model, held-out captions): each decoder trained once."""
+    """(name, model, held-out captions): each captioner of `MAX_EPOCHS` trained once."""
     learning.set_seed()
-    model = tiny_captioner(request.param)
+    decoder, options = VARIANTS.get(request.param, (request.param, {}))
+    model = tiny_captioner(decoder, **options)
     learning.fit_to_plateau(
         model,
         TRAIN_IMAGES,
@@ -126,8 +133,8 @@ def attention_on_three_held_out_images(trained):
     """(model, captions, attention) as `predict(..., return_attention=True)` gives them for
     three held-out images; skips show-and-tell, which has no attention (a bad input test
     checks that it says so)."""
-    decoder, model, _ = trained
-    if decoder == "show-and-tell":
+    _, model, _ = trained
+    if not model.has_attention:
         pytest.skip("show-and-tell has no attention")
     return model, *model.predict(TEST_IMAGES[:3], return_attention=True)
 
@@ -145,6 +152,44 @@ def test_attention_rows_sum_to_one_over_the_grid(trained):
     for one in attention:
         assert one["weights"].shape == (len(one["caption"]), *model.backbone.grid_shape)
         np.testing.assert_allclose(one["weights"].sum(axis=(1, 2)), 1.0, atol=1e-5)
+
+
+def share_of_reads_on_the_named_shape(model, images, captions):
+    """The share of the colour and shape words, over the captions `model` writes exactly,
+    whose most attended grid cell (the cell hard attention reads) holds a pixel of the shape
+    they name, and the share of all grid cells that do (what a random cell would give)."""
+    written, attention = model.predict(images, return_attention=True)
+    grid_height, grid_width = model.backbone.grid_shape
+    rows, columns = IMAGE_SIZE // grid_height, IMAGE_SIZE // grid_width
+    reads, cells = [], []
+    for image, caption, written_caption, one in zip(
+        images, captions, written, attention, strict=True
+    ):
+        if written_caption != caption:
+            continue
+        words = caption.split()  # "a {colour} {shape} {relation} a {colour} {shape}"
+        for position, colour in ((1, words[1]), (2, words[1]), (-2, words[-2]), (-1, words[-2])):
+            on_shape = (image == COLOR_VALUES[colour]).all(axis=-1)
+            grid = on_shape.reshape(grid_height, rows, grid_width, columns).any(axis=(1, 3))
+            position %= len(words)
+            weights = one["weights"][position]
+            reads.append(grid.flat[np.argmax(weights)])
+            cells.append(grid.mean())
+    return np.mean(reads), np.mean(cells)
+
+
+@learning.learning
+def test_hard_attention_reads_a_cell_of_the_shape_a_word_names(trained):
+    name, model, _ = trained
+    if name != "hard attention":
+        pytest.skip("hard attention only")
+    argmax = tiny_captioner("show-attend-tell", attention="hard")  # its default inference
+    argmax.set_weights(model.get_weights())
+    assert learning.exact_match(argmax, TEST_IMAGES, TEST_CAPTIONS, batch_size=100) >= 0.9
+    # Above chance, the share of cells that hold the shape, but far from every word: the
+    # features of the 4x4 grid see the whole 32-pixel image, so no word needs one cell.
+    on_shape, chance = share_of_reads_on_the_named_shape(argmax, TEST_IMAGES, TEST_CAPTIONS)
+    assert on_shape >= 1.4 * chance, (on_shape, chance)
 
 
 def test_attention_plot_titles_each_panel_with_its_token(trained):

@@ -70,6 +70,24 @@ def positive_number(value, name):
         raise ValueError(f"`{name}` must be a positive number, got {value!r}.")
 
 
+def non_negative_number(value, name):
+    """Raises unless `value` is a real number (not bool) >= 0, e.g. a loss weight."""
+    if not _is_number(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"`{name}` must be a number >= 0, got {value!r}.")
+
+
+def probability(value, name):
+    """Raises unless `value` is a real number (not bool) in [0, 1]."""
+    if not _is_number(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(f"`{name}` must be a number in [0, 1], got {value!r}.")
+
+
+def one_of(value, choices, name):
+    """Raises unless `value` is one of `choices`."""
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {tuple(choices)}, got {value!r}.")
+
+
 def fraction(value, name):
     """Raises unless `value` is a real number (not bool) in [0, 1), e.g. a dropout rate."""
     if not _is_number(value, numbers.Real) or not 0 <= value < 1:

@@ -7,6 +7,8 @@ from zoo.layers.cached_attention import CachedMultiHeadAttention
 from zoo.layers.doubly_stochastic_regularization import DoublyStochasticRegularization
 from zoo.layers.feed_forward import FeedForward
 from zoo.layers.gated_convolution import GatedConvolution
+from zoo.layers.hard_attention import HardAttention
+from zoo.layers.hard_attention_reinforce import HardAttentionReinforce
 from zoo.layers.luong_attention import LuongAttention
 from zoo.layers.luong_local_attention import LuongLocalAttention
 from zoo.layers.masked_softmax import masked_softmax
@@ -31,6 +33,8 @@ __all__ = [
     "DoublyStochasticRegularization",
     "FeedForward",
     "GatedConvolution",
+    "HardAttention",
+    "HardAttentionReinforce",
     "LuongAttention",
     "LuongLocalAttention",
     "MultiHeadAttention",

@@ -2,6 +2,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo.layers.hard_attention import HardAttention
 from zoo.layers.luong_local_attention import LuongLocalAttention
 from zoo.layers.recurrent_stack import CELLS, RecurrentStack
 
@@ -21,6 +22,10 @@ class RecurrentDecoder(RecurrentStack):
     (Luong et al. 2015, section 3.3). `context_gate=True` scales the Bahdanau-style context
     by a gating scalar sigmoid(w . s_{t-1} + b) before it is used (Xu et al. 2015,
     section 4.2.1), so the decoder can learn how much to look at the source at each step.
+
+    With a `zoo.layers.HardAttention`, each position reads one source position: in training
+    `call` draws them (`HardAttention.draw`), and `step` takes a position's `draws`; at
+    inference both read by the attention's inference rule.
 
     Teacher-forced `call` and one-token `step` use the same layers, so cached decoding equals
     the training graph. When nothing feeds back into the recurrence (no attention, or Luong
@@ -45,7 +50,8 @@ class RecurrentDecoder(RecurrentStack):
         encoder_padding_mask: bool [batch, source_length], True at real source tokens.
         padding_mask: bool [batch, length], True at real target tokens.
         return_attention: bool, whether to also return the weights [batch, length,
-            source_length].
+            source_length] and, with a `HardAttention`, the position each step read
+            ([batch, length] int32, -1 for the expectation: `HardAttention.read_positions`).
 
     Example:
     >>> decoder = zoo.layers.RecurrentDecoder(
@@ -149,6 +155,9 @@ class RecurrentDecoder(RecurrentStack):
         return_attention=False,
     ):
         encoder_keys = None if self.attention is None else self.project_keys(encoder_outputs)
+        draws = None
+        if training and isinstance(self.attention, HardAttention):
+            draws = self.attention.draw(*ops.shape(inputs)[:2])
         if self.feeds_back:
             outputs, weights = self._scan(
                 inputs,
@@ -156,6 +165,7 @@ class RecurrentDecoder(RecurrentStack):
                 encoder_outputs,
                 encoder_keys,
                 encoder_padding_mask,
+                draws,
                 training,
             )
         else:
@@ -168,9 +178,13 @@ class RecurrentDecoder(RecurrentStack):
             if self.attention is None:
                 return x
             outputs, weights = self._attentional(
-                x, encoder_outputs, encoder_keys, encoder_padding_mask, 0, training
+                x, encoder_outputs, encoder_keys, encoder_padding_mask, 0, draws, training
             )
-        return (outputs, weights) if return_attention else outputs
+        if not return_attention:
+            return outputs
+        if isinstance(self.attention, HardAttention):
+            return outputs, weights, self.attention.read_positions(weights, draws)
+        return outputs, weights
 
     def project_keys(self, encoder_outputs):
         """The attention keys of `encoder_outputs` [batch, source_length, value_dim], for
@@ -193,6 +207,7 @@ class RecurrentDecoder(RecurrentStack):
         index=0,
         training=False,
         encoder_keys=None,
+        draws=None,
     ):
         """Decodes one position.
 
@@ -202,6 +217,7 @@ class RecurrentDecoder(RecurrentStack):
             index: int32 scalar, the target position (local-m attention aligns to it).
             encoder_keys: `project_keys(encoder_outputs)`, projected once for all steps;
                 None projects them again at this step.
+            draws: None, or float [batch]: a `HardAttention`'s draws for this position.
 
         Returns:
             (outputs [batch, units], state, weights [batch, source_length] or None).
@@ -215,6 +231,7 @@ class RecurrentDecoder(RecurrentStack):
                 encoder_keys,
                 encoder_padding_mask,
                 index,
+                None if draws is None else draws[:, None],
             )
             context, weights = context[:, 0], weights[:, 0]
             if self.context_gate is not None:
@@ -234,7 +251,13 @@ class RecurrentDecoder(RecurrentStack):
             outputs = self._readout(context, x, training)
         else:
             outputs, weights = self._attentional(
-                x[:, None], encoder_outputs, encoder_keys, encoder_padding_mask, index, training
+                x[:, None],
+                encoder_outputs,
+                encoder_keys,
+                encoder_padding_mask,
+                index,
+                None if draws is None else draws[:, None],
+                training,
             )
             outputs, weights = outputs[:, 0], weights[:, 0]
         if self.input_feeding:
@@ -242,20 +265,28 @@ class RecurrentDecoder(RecurrentStack):
         return outputs, next_state, weights
 
     def _scan(
-        self, inputs, initial_states, encoder_outputs, encoder_keys, encoder_padding_mask, training
+        self,
+        inputs,
+        initial_states,
+        encoder_outputs,
+        encoder_keys,
+        encoder_padding_mask,
+        draws,
+        training,
     ):
         """Teacher forcing one position at a time, for attention that feeds back."""
 
-        def scan_step(previous, inputs_at_index):
+        def scan_step(previous, at_index):
             index, state, _, _ = previous
             outputs, state, weights = self.step(
-                inputs_at_index,
+                at_index["inputs"],
                 state,
                 encoder_outputs,
                 encoder_padding_mask,
                 index,
                 training,
                 encoder_keys=encoder_keys,
+                draws=at_index.get("draws"),
             )
             return index + 1, state, outputs, weights
 
@@ -268,24 +299,37 @@ class RecurrentDecoder(RecurrentStack):
             ops.zeros((batch_size, self.units), self.compute_dtype),
             ops.zeros((batch_size, ops.shape(encoder_outputs)[1]), self.compute_dtype),
         )
-        _, _, outputs, weights = tf.scan(scan_step, ops.swapaxes(inputs, 0, 1), first)
+        positions = {"inputs": inputs} if draws is None else {"inputs": inputs, "draws": draws}
+        by_position = {name: ops.swapaxes(value, 0, 1) for name, value in positions.items()}
+        _, _, outputs, weights = tf.scan(scan_step, by_position, first)
         return ops.swapaxes(outputs, 0, 1), ops.swapaxes(weights, 0, 1)
 
-    def _attend(self, query, encoder_outputs, encoder_keys, encoder_padding_mask, query_start):
-        # Only local attention aligns with the target position.
-        options = (
-            {"query_start": query_start} if isinstance(self.attention, LuongLocalAttention) else {}
-        )
+    def _attend(
+        self, query, encoder_outputs, encoder_keys, encoder_padding_mask, query_start, draws
+    ):
+        # Only local attention aligns with the target position; only hard attention draws.
+        options = {}
+        if isinstance(self.attention, LuongLocalAttention):
+            options["query_start"] = query_start
+        if draws is not None:
+            options["draws"] = draws
         return self.attention(
             query, encoder_outputs, encoder_padding_mask, keys=encoder_keys, **options
         )
 
     def _attentional(
-        self, query, encoder_outputs, encoder_keys, encoder_padding_mask, query_start, training
+        self,
+        query,
+        encoder_outputs,
+        encoder_keys,
+        encoder_padding_mask,
+        query_start,
+        draws,
+        training,
     ):
         """Luong's attentional states for decoder outputs `query` [batch, length, units]."""
         context, weights = self._attend(
-            query, encoder_outputs, encoder_keys, encoder_padding_mask, query_start
+            query, encoder_outputs, encoder_keys, encoder_padding_mask, query_start, draws
         )
         return self._readout(context, query, training), weights
 

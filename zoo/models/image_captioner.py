@@ -17,7 +17,15 @@ DECODERS = (*RECURRENT_DECODERS, "transformer")
 # The options of `image_captioner` that only one decoder takes.
 DECODER_OPTIONS = {
     "show-and-tell": ("embedding_dim", "units", "image_pooling"),
-    "show-attend-tell": ("embedding_dim", "units", "attention_units", "attention_regularization"),
+    "show-attend-tell": (
+        "embedding_dim",
+        "units",
+        "attention_units",
+        "attention",
+        "attention_inference",
+        "entropy_regularization",
+        "attention_regularization",
+    ),
     "transformer": (
         "hidden_dim",
         "num_layers",
@@ -90,9 +98,12 @@ def image_captioner(
         **decoder_options: the decoder's own options, by `decoder`:
             "show-and-tell": `embedding_dim` (256), `units` (512), `image_pooling` ("max");
             "show-attend-tell": `embedding_dim`, `units`, `attention_units` (None: `units`),
-            `attention_regularization` (1.0); "transformer": `hidden_dim` (256),
-            `num_layers` (decoder layers, 2), `num_encoder_layers` (over the grid, 1; 0:
-            none), `num_heads` (4), `intermediate_dim` (1024).
+            `attention` ("soft", or "hard": one grid cell per word, Xu et al.'s stochastic
+            hard attention), `attention_inference` (hard: "argmax" or "expectation"),
+            `entropy_regularization` (hard: 0.01), `attention_regularization` (1.0);
+            "transformer": `hidden_dim` (256), `num_layers` (decoder layers, 2),
+            `num_encoder_layers` (over the grid, 1; 0: none), `num_heads` (4),
+            `intermediate_dim` (1024).
 
     Returns:
         A compiled `zoo.tasks.ImageCaptioner`.
@@ -103,8 +114,7 @@ def image_captioner(
     >>> model.fit(images, captions, epochs=10)
     >>> model.predict(images[:2])  # -> ["a red circle above a blue square", ...]
     """
-    if decoder not in DECODERS:
-        raise ValueError(f"`decoder` must be one of {DECODERS}, got {decoder!r}.")
+    checks.one_of(decoder, DECODERS, "decoder")
     checks.known_options(
         decoder_options, DECODER_OPTIONS[decoder], f"image_captioner(decoder={decoder!r})"
     )

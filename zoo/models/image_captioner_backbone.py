@@ -4,9 +4,12 @@ and Tell (Xu et al. 2015) over a convolutional image encoder."""
 import keras
 from keras import ops
 
+from zoo import checks
 from zoo.decoding.attention_buffer import with_attention_buffer
 from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.doubly_stochastic_regularization import DoublyStochasticRegularization
+from zoo.layers.hard_attention import INFERENCE_RULES, HardAttention
+from zoo.layers.hard_attention_reinforce import HardAttentionReinforce
 from zoo.layers.recurrent_decoder import RecurrentDecoder
 from zoo.models.image_features import ImageFeatures
 from zoo.models.inputs import captioning_inputs
@@ -14,6 +17,7 @@ from zoo.models.recurrent_decoding import RecurrentDecoding
 
 RECURRENT_DECODERS = ("show-and-tell", "show-attend-tell")
 IMAGE_POOLINGS = ("max", "mean", "flatten")
+ATTENTIONS = ("soft", "hard")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -28,12 +32,16 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
       features (`image_pooling`: "max" or "mean" over the grid cells), or over the whole
       flattened grid ("flatten"). On the shapes captions max pooling learns where things are
       fastest; the mean learns slower, and the flattened grid plateaus near 10% exact.
-    - "show-attend-tell" (Xu et al. 2015, soft attention): the LSTM state starts from two
-      tanh layers over the mean feature vector, and every step reads an additive (Bahdanau)
-      attention-weighted sum of the grid's feature vectors, computed from the previous state
-      and scaled by a gating scalar sigmoid(w . h_{t-1}). The doubly stochastic penalty
-      (`zoo.layers.DoublyStochasticRegularization`, weight `attention_regularization`)
-      is added to the training loss.
+    - "show-attend-tell" (Xu et al. 2015): the LSTM state starts from two tanh layers over
+      the mean feature vector, and every step reads the grid through additive (Bahdanau)
+      attention computed from the previous state, scaled by a gating scalar
+      sigmoid(w . h_{t-1}). Soft attention (`attention="soft"`) reads the attention-weighted
+      sum of the grid's feature vectors; hard attention (`attention="hard"`,
+      `zoo.layers.HardAttention`) reads one cell, drawn from the weights in training and
+      trained by REINFORCE (`zoo.layers.HardAttentionReinforce`, entropy weight
+      `entropy_regularization`), the argmax cell at inference. The doubly stochastic penalty
+      (`zoo.layers.DoublyStochasticRegularization`, weight `attention_regularization`) on
+      the attention weights is added to the training loss.
 
     The functional graph is the teacher-forced training graph: it maps `images` (float,
     preprocessed by the task's `zoo.vision.ImagePreprocessor`), `decoder_token_ids` and
@@ -62,6 +70,10 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
         units: int, size of the LSTM state.
         attention_units: int, hidden size of the attention scoring network; defaults to
             `units`.
+        attention: "soft" or "hard" (show-attend-tell only).
+        attention_inference: "argmax" or "expectation": what hard attention reads at
+            inference.
+        entropy_regularization: float >= 0, the weight of hard attention's entropy term.
         dropout: float, dropout on embeddings and decoder outputs.
         attention_regularization: float >= 0, the weight of the doubly stochastic penalty
             (show-attend-tell only; 0 turns it off).
@@ -94,17 +106,20 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
         image_pooling="max",
         units=512,
         attention_units=None,
+        attention="soft",
+        attention_inference="argmax",
+        entropy_regularization=0.01,
         dropout=0.0,
         attention_regularization=1.0,
         dtype=None,
         **kwargs,
     ):
-        if decoder not in RECURRENT_DECODERS:
-            raise ValueError(f"`decoder` must be one of {RECURRENT_DECODERS}, got {decoder!r}.")
-        if image_pooling not in IMAGE_POOLINGS:
-            raise ValueError(
-                f"`image_pooling` must be one of {IMAGE_POOLINGS}, got {image_pooling!r}."
-            )
+        checks.one_of(decoder, RECURRENT_DECODERS, "decoder")
+        checks.one_of(image_pooling, IMAGE_POOLINGS, "image_pooling")
+        checks.one_of(attention, ATTENTIONS, "attention")
+        checks.one_of(attention_inference, INFERENCE_RULES, "attention_inference")
+        if attention == "hard" and decoder == "show-and-tell":
+            raise ValueError('`attention="hard"` needs decoder="show-attend-tell".')
         # === Config ===
         self.vocabulary_size = vocabulary_size
         self.decoder_name = decoder
@@ -112,6 +127,9 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
         self.image_pooling = image_pooling
         self.units = units
         self.attention_units = attention_units
+        self.attention_name = attention
+        self.attention_inference = attention_inference
+        self.entropy_regularization = entropy_regularization
         self.dropout = dropout
         self.attention_regularization = attention_regularization
 
@@ -140,10 +158,13 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
             self.initial_memory = keras.layers.Dense(
                 units, "tanh", dtype=dtype, name="initial_memory"
             )
+            scoring = BahdanauAttention(attention_units or units, dtype=dtype)
+            if attention == "hard":
+                scoring = HardAttention(scoring, attention_inference, dtype=dtype)
             self.decoder = RecurrentDecoder(
                 "lstm",
                 units,
-                attention=BahdanauAttention(attention_units or units, dtype=dtype),
+                attention=scoring,
                 attend_previous_state=True,
                 context_gate=True,
                 dropout=dropout,
@@ -155,6 +176,14 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
                     attention_regularization, dtype=dtype, name="regularization"
                 )
                 if attention_regularization
+                else None
+            )
+            # float32: it reads the logits, as the loss does.
+            self.reinforce = (
+                HardAttentionReinforce(
+                    entropy_weight=entropy_regularization, dtype="float32", name="reinforce"
+                )
+                if attention == "hard"
                 else None
             )
         else:
@@ -180,7 +209,7 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
     def _logits_from_features(self, features, token_ids, padding_mask, training=None):
         embedded = self.embedding_dropout(self.decoder_embedding(token_ids), training=training)
         if self.has_attention:
-            outputs, weights = self.decoder(
+            outputs, weights, *read_positions = self.decoder(
                 embedded,
                 self._initial_states(features),
                 features,
@@ -203,7 +232,12 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
                 training=training,
             )[:, 1:]
         # float32 whatever the policy: the loss and the samplers read them.
-        return ops.cast(self.output_projection(outputs), "float32")
+        logits = ops.cast(self.output_projection(outputs), "float32")
+        if self.has_attention and self.reinforce is not None:
+            logits = self.reinforce(
+                logits, token_ids, padding_mask, weights, *read_positions, training=training
+            )
+        return logits
 
     def _initial_states(self, features):
         """Xu et al.: the LSTM's first state from the mean of the grid's feature vectors."""
@@ -264,6 +298,9 @@ class ImageCaptionerBackbone(ImageFeatures, RecurrentDecoding):
             "image_pooling": self.image_pooling,
             "units": self.units,
             "attention_units": self.attention_units,
+            "attention": self.attention_name,
+            "attention_inference": self.attention_inference,
+            "entropy_regularization": self.entropy_regularization,
             "dropout": self.dropout,
             "attention_regularization": self.attention_regularization,
         }
