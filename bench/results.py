@@ -115,7 +115,48 @@ test2016 pairs, length penalty {first["decode"]["length_penalty"]}, sacrebleu
 """
 
 
-RENDERERS = {"both_directions": both_directions, "serve": serve, "translate": translate}
+def caption(*records):
+    """Captioners trained for a time budget on Flickr8k, one row per run, then the
+    published figures of the runs' papers."""
+    first = records[0]
+    beam = f"beam{first['num_beams']}"
+    runs = [run for record in records for run in record["runs"]]
+
+    def bleu(run, sampler):
+        return f"{run['bleu'][sampler]['bleu_1']} / {run['bleu'][sampler]['bleu_4']}"
+
+    rows = "\n".join(
+        f"| {run['run']} / {run['encoder']} | {run['epochs_run']:.2f} | {run['test_loss']} | "
+        f"{bleu(run, 'greedy')} | {bleu(run, beam)} |"
+        for run in runs
+    )
+    published = "\n".join(
+        f"| published: {paper['paper']} | | | | {paper.get('bleu_1', '-')} / "
+        f"{paper.get('bleu_4', '-')} |"
+        for label, paper in first["published"].items()
+        if label in {run["run"] for run in runs}
+    )
+    data, phases = first["data"], {phase["phase"] for run in runs for phase in run["phases"]}
+    ran = "\n".join(f"- {conditions(record)}" for record in records)
+    return f"""| run / encoder | epochs in {first["budget_minutes"]:g} min | test loss | \
+BLEU-1 / 4 greedy | BLEU-1 / 4 {beam} |
+|---|---:|---:|---:|---:|
+{rows}
+{published}
+
+Flickr8k: {data["train_images"]:,} training images, BLEU on the {data["test_images"]:,} test
+images against {data["references"]} (sacrebleu); encoder phases: {", ".join(sorted(phases))};
+batches of {first["batch_size"]}.
+{ran}
+"""
+
+
+RENDERERS = {
+    "both_directions": both_directions,
+    "caption": caption,
+    "serve": serve,
+    "translate": translate,
+}
 
 
 def render(names):

@@ -46,8 +46,7 @@ def babi_tasks(task, n, seed=0, *, return_supporting_facts=False):
     >>> stories, questions, answers = zoo.datasets.babi_tasks(2, 1000, seed=0)
     >>> questions[0], answers[0]  # ("Where is the football?", "kitchen")
     """
-    if task not in TASKS:
-        raise ValueError(f"`task` must be one of {TASKS}, got {task!r}.")
+    checks.one_of(task, TASKS, "task")
     checks.positive_int(n, "n")
     rng = np.random.default_rng(seed)
     generate = {1: _where_is_person, 2: _where_is_object, 3: _where_was_object, 6: _yes_no}[task]

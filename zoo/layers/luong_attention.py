@@ -25,8 +25,7 @@ class LuongAttention(Attention):
 
     def __init__(self, score="general", units=None, **kwargs):
         super().__init__(**kwargs)
-        if score not in SCORES:
-            raise ValueError(f"`score` must be one of {SCORES}, got {score!r}.")
+        checks.one_of(score, SCORES, "score")
         if score == "concat":  # the only score with a hidden layer of its own
             checks.positive_int(units, "units")
         self.score_name = score

@@ -32,8 +32,7 @@ class RecurrentStack(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if cell not in CELLS:
-            raise ValueError(f"`cell` must be one of {tuple(CELLS)}, got {cell!r}.")
+        checks.one_of(cell, CELLS, "cell")
         checks.positive_int(num_layers, "num_layers")
         checks.positive_int(units, "units")
         checks.fraction(dropout, "dropout")

@@ -75,8 +75,7 @@ class MemoryNetworkBackbone(Backbone):
             ("max_sentences", max_sentences),
         ):
             checks.positive_int(value, name)
-        if weight_tying not in WEIGHT_TYING:
-            raise ValueError(f"`weight_tying` must be one of {WEIGHT_TYING}, got {weight_tying!r}.")
+        checks.one_of(weight_tying, WEIGHT_TYING, "weight_tying")
         answer_token_ids = [int(token_id) for token_id in answer_token_ids]
         if not answer_token_ids or not all(0 <= i < vocabulary_size for i in answer_token_ids):
             raise ValueError(

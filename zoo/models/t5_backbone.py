@@ -102,10 +102,7 @@ class T5Backbone(CachedEncoderDecoder):
                 f"given, got num_heads={num_heads}."
             )
         checks.fraction(dropout, "dropout")
-        if feed_forward not in FEED_FORWARDS:
-            raise ValueError(
-                f"`feed_forward` must be one of {tuple(FEED_FORWARDS)}, got {feed_forward!r}."
-            )
+        checks.one_of(feed_forward, FEED_FORWARDS, "feed_forward")
         if not isinstance(tie_embeddings, bool):
             raise ValueError(f"`tie_embeddings` must be a bool, got {tie_embeddings!r}.")
         checks.positive_number(layer_norm_epsilon, "layer_norm_epsilon")

@@ -178,8 +178,7 @@ def check_transformer_options(hidden_dim, num_heads, dropout, positions, **posit
             f"`num_heads` must divide `hidden_dim` ({hidden_dim}), got num_heads={num_heads}."
         )
     checks.fraction(dropout, "dropout")
-    if positions not in POSITIONS:
-        raise ValueError(f"`positions` must be one of {POSITIONS}, got {positions!r}.")
+    checks.one_of(positions, POSITIONS, "positions")
 
 
 def final_norm(norm_first, side, dtype=None):

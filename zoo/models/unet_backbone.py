@@ -97,8 +97,7 @@ class UNetBackbone(Backbone):
         if not checks.is_int(num_classes) or num_classes < 2:
             raise ValueError(f"`num_classes` must be an int of at least 2, got {num_classes!r}.")
         checks.fraction(dropout, "dropout")
-        if upsampling not in UPSAMPLINGS:
-            raise ValueError(f"`upsampling` must be one of {UPSAMPLINGS}, got {upsampling!r}.")
+        checks.one_of(upsampling, UPSAMPLINGS, "upsampling")
         if encoder is not None:
             if encoder not in ENCODER_SKIPS:
                 raise ValueError(

@@ -19,6 +19,7 @@ import pathlib
 import keras
 import tensorflow as tf
 
+from zoo import checks
 from zoo.precision import dtype_policy
 from zoo.saving import write_atomically
 
@@ -78,8 +79,7 @@ def save_to_preset(model, path, card=None, weights_dtype="float32", metadata=Non
         ValueError: `weights_dtype` is unknown, `card` is not a str, or `path` is a
             non-empty directory or a file.
     """
-    if weights_dtype not in WEIGHTS_DTYPES:
-        raise ValueError(f"`weights_dtype` must be one of {WEIGHTS_DTYPES}, got {weights_dtype!r}.")
+    checks.one_of(weights_dtype, WEIGHTS_DTYPES, "weights_dtype")
     if card is not None and not isinstance(card, str):
         raise ValueError(f"`card` must be a str of Markdown or None, got {type(card).__name__}.")
     path = pathlib.Path(os.fspath(path)).absolute()

@@ -4,6 +4,7 @@ import collections
 
 import tensorflow as tf
 
+from zoo import checks
 from zoo.text.piece_learner import learn_pieces
 from zoo.text.segmentation import normalize, split_words
 
@@ -38,8 +39,7 @@ def learn_vocabulary(texts, vocabulary_size=8000, level="subword", lowercase=Fal
         list of str: "[PAD]", "[UNK]", "[START]", "[END]", then the learned pieces, with
         "##" marking pieces that continue a word.
     """
-    if level not in LEVELS:
-        raise ValueError(f"`level` must be one of {LEVELS}, got {level!r}.")
+    checks.one_of(level, LEVELS, "level")
     if level != "character" and vocabulary_size <= len(RESERVED_TOKENS):
         raise ValueError(
             f"`vocabulary_size` must exceed the {len(RESERVED_TOKENS)} reserved tokens "

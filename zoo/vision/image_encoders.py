@@ -4,6 +4,8 @@ from pathlib import Path
 
 import keras
 
+from zoo import checks
+
 # keras.applications backbones by name: (constructor, the normalization it was trained with).
 APPLICATIONS = {
     "mobilenet": (keras.applications.MobileNet, "tf"),
@@ -126,7 +128,7 @@ def image_encoder(
         ValueError: an unknown name, `weights="imagenet"` or weights for the small CNN.
         FileNotFoundError: `weights` is not an existing file.
     """
-    _check_encoder_name(name)
+    checks.one_of(name, ENCODERS, "encoder")
     if weights is not None:
         _check_weights_file(name, weights)
     if name == "small-cnn":
@@ -143,13 +145,8 @@ def image_encoder(
 
 def encoder_normalization(name):
     """The `ImagePreprocessor` normalization the encoder called `name` expects."""
-    _check_encoder_name(name)
+    checks.one_of(name, ENCODERS, "encoder")
     return "unit" if name == "small-cnn" else APPLICATIONS[name][1]
-
-
-def _check_encoder_name(name):
-    if name not in ENCODERS:
-        raise ValueError(f"`encoder` must be one of {ENCODERS}, got {name!r}.")
 
 
 def _check_weights_file(name, weights):
