@@ -1,9 +1,10 @@
 """Image captioning on Flickr8k: each decoder trained for a time budget, BLEU-1..4 on test.
 
-For every (decoder, encoder) pair asked for, builds `zoo.image_captioner` on the Flickr8k
-training images present (3,000 of the official 6,000; its vocabulary learned from their
-captions, each (image, caption) pair one training example), trains it with `model.fit` until
-the wall-clock budget is spent, then reports:
+For every (decoder, encoder) pair asked for (show-attend-tell once per `--attention`: soft,
+hard), builds `zoo.image_captioner` on the Flickr8k training images present (3,000 of the
+official 6,000; its vocabulary learned from their captions, each (image, caption) pair one
+training example), trains it with `model.fit` until the wall-clock budget is spent, then
+reports:
 
 - BLEU-1 to BLEU-4 on the official test split (1,000 images, five references each), greedy
   (through `model.evaluate`, with the teacher-forced test loss) and beam search (through

@@ -482,6 +482,24 @@ BAD_INPUTS = [
         ValueError,
         "`image_pooling` must be one of ('max', 'mean', 'flatten'), got 'avg'",
     ),
+    (
+        "unknown attention",
+        lambda model: tiny_captioner("show-attend-tell", attention="medium"),
+        ValueError,
+        "`attention` must be one of ('soft', 'hard'), got 'medium'",
+    ),
+    (
+        "unknown hard attention inference",
+        lambda model: tiny_captioner("show-attend-tell", attention_inference="sample"),
+        ValueError,
+        "`attention_inference` must be one of ('argmax', 'expectation'), got 'sample'",
+    ),
+    (
+        "hard attention for show-and-tell",
+        lambda model: tiny_captioner("show-and-tell", attention="hard"),
+        TypeError,
+        "Unexpected arguments to `image_captioner(decoder='show-and-tell')`: ['attention']",
+    ),
 ]
 
 
