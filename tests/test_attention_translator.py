@@ -183,20 +183,23 @@ def test_learns_to_reverse_with_the_right_alignment(variant):
     assert measures["alignment"] >= 0.9
 
 
-def test_returned_attention_is_that_of_the_greedy_and_the_winning_beam_output():
+@pytest.mark.parametrize(
+    "sampler", ["greedy", zoo.decoding.BeamSampler(num_beams=3)], ids=["greedy", "beam"]
+)
+def test_returned_attention_is_that_of_the_returned_output(sampler):
+    # Under beam search, of the winning beam.
     model = reversal_model("bahdanau")
     sources = TEST_SOURCES[:6]
-    for sampler in ("greedy", zoo.decoding.BeamSampler(num_beams=3)):
-        translations, attention = model.predict(sources, sampler=sampler, return_attention=True)
-        x, _, _ = teacher_forced_batch(model, sources, translations)
-        teacher_forced = model.backbone.attention_weights(x).numpy()
-        for row, attention_map in enumerate(attention):
-            assert attention_map["source"] == [*sources[row].split(), "[END]"]
-            assert attention_map["translation"] == [*translations[row].split(), "[END]"]
-            rows, columns = attention_map["weights"].shape
-            np.testing.assert_allclose(
-                attention_map["weights"], teacher_forced[row, :rows, :columns], atol=1e-5
-            )
+    translations, attention = model.predict(sources, sampler=sampler, return_attention=True)
+    x, _, _ = teacher_forced_batch(model, sources, translations)
+    teacher_forced = model.backbone.attention_weights(x).numpy()
+    for row, attention_map in enumerate(attention):
+        assert attention_map["source"] == [*sources[row].split(), "[END]"]
+        assert attention_map["translation"] == [*translations[row].split(), "[END]"]
+        rows, columns = attention_map["weights"].shape
+        np.testing.assert_allclose(
+            attention_map["weights"], teacher_forced[row, :rows, :columns], atol=1e-5
+        )
 
 
 def test_single_input_gives_one_map_that_plots():
@@ -217,7 +220,7 @@ def test_export_equals_predict_in_every_signature(sampler, tmp_path):
     check_export_equals_predict(model, tmp_path / "export", sources, sampler)
 
 
-def test_save_and_load_keep_translations_and_attention(tmp_path):
+def test_keras_file_round_trip_predicts_identically(tmp_path):
     model = reversal_model("luong-local")
     model.save(tmp_path / "model.keras")
     restored = zoo.load(tmp_path / "model.keras")

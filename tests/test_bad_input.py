@@ -358,7 +358,7 @@ def captioner():
 
 
 @pytest.mark.parametrize("case", sorted(IMAGE_CASES))
-def test_bad_images_and_captions_are_named_at_the_call(captioner, case, tmp_path, monkeypatch):
+def test_bad_captioner_argument_is_named_at_the_call(captioner, case, tmp_path, monkeypatch):
     check_case(captioner, IMAGE_CALLS, IMAGE_CASES[case], tmp_path, monkeypatch)
 
 
@@ -369,5 +369,5 @@ def classifier():
 
 
 @pytest.mark.parametrize("case", sorted(DOCUMENT_CASES))
-def test_bad_documents_and_labels_are_named_at_the_call(classifier, case, tmp_path, monkeypatch):
+def test_bad_classifier_argument_is_named_at_the_call(classifier, case, tmp_path, monkeypatch):
     check_case(classifier, DOCUMENT_CALLS, DOCUMENT_CASES[case], tmp_path, monkeypatch)

@@ -186,35 +186,55 @@ def test_zoo_from_preset_loads_a_keras_hub_bart_preset(model, preset):
     np.testing.assert_array_equal(loaded.backbone(x).numpy(), model.backbone(x).numpy())
 
 
-def test_save_load_and_export_predict_identically(model, tmp_path):
-    predictions = model.predict(SOURCES)
+def test_predict_writes_what_greedy_decoding_writes(model):
     detokenized = model.target_vectorizer.detokenize(greedy_decoding(model)[0]).numpy()
-    assert predictions == [text.decode() for text in detokenized]
+    assert model.predict(SOURCES) == [text.decode() for text in detokenized]
 
+
+def test_keras_file_round_trip_predicts_identically(model, tmp_path):
     model.save(tmp_path / "bart.keras")
     loaded = zoo.load(tmp_path / "bart.keras")
     assert isinstance(loaded.source_vectorizer, BytePairVectorizer)
     assert loaded.source_vectorizer is loaded.target_vectorizer
-    assert loaded.predict(SOURCES) == predictions
+    assert loaded.predict(SOURCES) == model.predict(SOURCES)
 
+
+def test_preset_round_trip_predicts_identically(model, tmp_path):
     model.save_to_preset(tmp_path / "preset")
-    assert zoo.from_preset(tmp_path / "preset", dtype=None).predict(SOURCES) == predictions
+    loaded = zoo.from_preset(tmp_path / "preset", dtype=None)
+    assert loaded.predict(SOURCES) == model.predict(SOURCES)
 
+
+def test_export_equals_predict(model, tmp_path):
     check_export_equals_predict(model, tmp_path / "export", SOURCES)
 
 
-def test_pretraining_keeps_the_first_token_and_masks_with_barts_mask(model):
-    texts = [f"{source} {target}" for source, target in zip(SOURCES, TARGETS, strict=True)]
+PRETRAINING_TEXTS = [f"{source} {target}" for source, target in zip(SOURCES, TARGETS, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def pretraining_batch(model):
+    """One text-infilling batch of PRETRAINING_TEXTS: (x, y, sample_weight)."""
     keras.utils.set_random_seed(0)
-    batches = TextInfilling().batches(model, texts, batch_size=len(texts))
-    x, y, sample_weight = next(iter(batches))
+    batches = TextInfilling().batches(model, PRETRAINING_TEXTS, batch_size=len(PRETRAINING_TEXTS))
+    return next(iter(batches))
+
+
+def test_pretraining_keeps_the_first_token(pretraining_batch):
+    x, _, _ = pretraining_batch
+    assert (x["encoder_token_ids"].numpy()[:, 0] == BEGIN).all()
+
+
+def test_pretraining_masks_with_barts_mask(model, pretraining_batch):
+    x, _, _ = pretraining_batch
+    mask_id = model.target_vectorizer.mask_token_id
+    assert (x["encoder_token_ids"].numpy() == mask_id).any(axis=1).all()
+
+
+def test_pretraining_labels_are_the_texts_as_the_decoder_writes_them(model, pretraining_batch):
+    _, y, sample_weight = pretraining_batch
     vectorizer = model.target_vectorizer
-    mask_id = vectorizer.mask_token_id
-    encoder_ids = x["encoder_token_ids"].numpy()
-    assert (encoder_ids[:, 0] == BEGIN).all()
-    assert (encoder_ids == mask_id).any(axis=1).all()
-    # The labels are the texts, cut as the decoder writes them.
-    cut = vectorizer.detokenize(vectorizer(tf.constant(texts))[0][:, 1:])
+    cut = vectorizer.detokenize(vectorizer(tf.constant(PRETRAINING_TEXTS))[0][:, 1:])
     assert sorted(vectorizer.detokenize(y.numpy()).numpy()) == sorted(cut.numpy())
     assert (y.numpy()[:, 0] == BEGIN).all() and sample_weight.numpy()[:, 0].all()
 

@@ -126,9 +126,15 @@ def test_shapes_are_apart():
         assert max(vertical_gap, horizontal_gap) >= 4
 
 
-def test_every_colour_shape_relation_and_word_occurs():
+@pytest.fixture(scope="module")
+def parsed_captions():
+    """300 captions, each with its parts: (colour, shape, relation, colour, shape)."""
     _, captions = shapes_captions(300, seed=0)
-    parsed = [CAPTION.fullmatch(caption).groups() for caption in captions]
+    return captions, [CAPTION.fullmatch(caption).groups() for caption in captions]
+
+
+def test_every_colour_shape_relation_and_word_occurs(parsed_captions):
+    captions, parsed = parsed_captions
     assert {groups[2] for groups in parsed} == set(RELATIONS)
     assert {groups[1] for groups in parsed} == set(SHAPES)
     assert {groups[4] for groups in parsed} == set(SHAPES)
@@ -137,7 +143,10 @@ def test_every_colour_shape_relation_and_word_occurs():
     assert any(groups[1] == groups[4] for groups in parsed)
     words = {word for caption in captions for word in caption.split()}
     assert words == set(SHAPES_CAPTIONS_VOCABULARY)
-    # Relations are drawn uniformly.
+
+
+def test_relations_are_drawn_uniformly(parsed_captions):
+    _, parsed = parsed_captions
     counts = [sum(groups[2] == relation for groups in parsed) for relation in RELATIONS]
     assert min(counts) > 50
 

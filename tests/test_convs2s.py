@@ -71,8 +71,13 @@ def trained():
     return model
 
 
-def test_every_decoder_layer_gives_its_attention_and_the_plot_shows_the_last(trained):
+@pytest.fixture(scope="module")
+def attention(trained):
     _, attention = trained.predict(MEMORY_SOURCES[:4], return_attention=True)
+    return attention
+
+
+def test_every_decoder_layer_gives_its_attention(trained, attention):
     for weights in attention:
         assert weights["translation"][-1] == "[END]"
         layers = len(trained.backbone.decoder_attentions)
@@ -82,6 +87,9 @@ def test_every_decoder_layer_gives_its_attention_and_the_plot_shows_the_last(tra
             len(weights["source"]),
         )
         np.testing.assert_allclose(weights["weights"].sum(-1), 1.0, atol=1e-5)
+
+
+def test_the_attention_plot_shows_the_last_layer(attention):
     figure = zoo.plot_attention(**attention[0])
     drawn = figure.axes[0].images[0].get_array()
     np.testing.assert_allclose(drawn, attention[0]["weights"][-1])

@@ -376,16 +376,20 @@ def test_get_by_name(name, sampler_class):
     assert type(get(name)) is sampler_class
 
 
-@pytest.mark.parametrize(
-    "sampler",
-    [
-        GreedySampler(),
-        RandomSampler(temperature=0.7, top_k=10, top_p=0.9, seed=5),
-        BeamSampler(num_beams=6, length_penalty=0.6, return_all_beams=True),
-    ],
-)
-def test_serialize_and_get_round_trip(sampler):
+SAMPLERS = [
+    GreedySampler(),
+    RandomSampler(temperature=0.7, top_k=10, top_p=0.9, seed=5),
+    BeamSampler(num_beams=6, length_penalty=0.6, return_all_beams=True),
+]
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_get_passes_a_sampler_through(sampler):
     assert get(sampler) is sampler
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_a_serialized_sampler_round_trips_through_get(sampler):
     restored = get(serialize(sampler))
     assert type(restored) is type(sampler) and isinstance(restored, Sampler)
     assert restored.get_config() == sampler.get_config()

@@ -57,12 +57,23 @@ def test_context_is_the_drawn_value_or_the_expectation():
             np.testing.assert_allclose(context[b, q], expected, rtol=1e-5, atol=1e-6)
 
 
-def test_draws_follow_the_weights_and_read_the_expectation_for_a_share_of_captions():
+@pytest.fixture(scope="module")
+def drawing():
+    """The layer, its draws for 4,000 captions of 6 words, and which captions read the
+    expectation."""
     attention = hard_attention(expectation_rate=0.3, seed=1)
     draws = attention.draw(4000, 6).numpy()
-    expectation_rows = (draws < 0).all(axis=1)
+    return attention, draws, (draws < 0).all(axis=1)
+
+
+def test_a_share_of_captions_read_the_expectation(drawing):
+    _, draws, expectation_rows = drawing
     assert ((draws < 0).any(axis=1) == expectation_rows).all()  # a whole caption or none
     assert abs(expectation_rows.mean() - 0.3) < 0.03
+
+
+def test_draws_follow_the_weights(drawing):
+    attention, draws, expectation_rows = drawing
     positions = attention.read_positions(np.broadcast_to(WEIGHTS[:, :1], (4000, 6, 3)), draws)
     drawn = positions.numpy()[~expectation_rows].ravel()
     np.testing.assert_allclose(
@@ -70,33 +81,56 @@ def test_draws_follow_the_weights_and_read_the_expectation_for_a_share_of_captio
     )
 
 
-def test_reinforce_adds_nothing_to_the_loss_and_the_paper_gradients_to_the_weights():
-    rng = np.random.default_rng(0)
-    logits = rng.normal(size=(2, 4, 6)).astype("float32")
-    token_ids = np.array([[1, 3, 2, 0], [1, 5, 4, 2]])
-    mask = token_ids > 0
-    weights = rng.random((2, 4, 3)).astype("float32")
-    weights /= weights.sum(-1, keepdims=True)
-    positions = np.array([[2, 0, 1, 1], [-1, -1, -1, -1]])  # the second read the expectation
-    layer = HardAttentionReinforce(reinforce_weight=0.8, entropy_weight=0.05)
-    weights_variable = tf.Variable(weights)
-    with tf.GradientTape() as tape:
-        out = layer(logits, token_ids, mask, weights_variable, positions, training=True)
-        loss = layer.losses[-1]
-    np.testing.assert_array_equal(out, logits)
-    assert float(loss) == 0.0
-    gradient = tape.gradient(loss, weights_variable).numpy()
+# REINFORCE on two captions of four tokens: the first drew its positions, the second read the
+# expectation.
+RNG = np.random.default_rng(0)
+LOGITS = RNG.normal(size=(2, 4, 6)).astype("float32")
+TOKEN_IDS = np.array([[1, 3, 2, 0], [1, 5, 4, 2]])
+MASK = TOKEN_IDS > 0
+ATTENTION_WEIGHTS = RNG.random((2, 4, 3)).astype("float32")
+ATTENTION_WEIGHTS /= ATTENTION_WEIGHTS.sum(-1, keepdims=True)
+POSITIONS = np.array([[2, 0, 1, 1], [-1, -1, -1, -1]])
 
-    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-    next_token = np.take_along_axis(log_probs[:, :-1], token_ids[:, 1:, None], -1)[..., 0]
-    reward = (next_token * mask[:, 1:])[0].sum()  # of the first caption, the one that drew
-    tokens = mask.sum()
-    expected = 0.05 * (np.log(weights) + 1) * mask[..., None] / tokens  # -d(-entropy)
+
+@pytest.fixture(scope="module")
+def reinforce():
+    """The layer after one training call, its output, its loss and the loss's gradient for
+    the attention weights."""
+    layer = HardAttentionReinforce(reinforce_weight=0.8, entropy_weight=0.05)
+    attention = tf.Variable(ATTENTION_WEIGHTS)
+    with tf.GradientTape() as tape:
+        out = layer(LOGITS, TOKEN_IDS, MASK, attention, POSITIONS, training=True)
+        loss = layer.losses[-1]
+    return layer, out, loss, tape.gradient(loss, attention).numpy()
+
+
+def first_caption_reward():
+    """The log-likelihood of the first caption, the one that drew."""
+    log_probs = LOGITS - np.log(np.exp(LOGITS).sum(-1, keepdims=True))
+    next_token = np.take_along_axis(log_probs[:, :-1], TOKEN_IDS[:, 1:, None], -1)[..., 0]
+    return (next_token * MASK[:, 1:])[0].sum()
+
+
+def test_reinforce_changes_neither_the_logits_nor_the_loss_value(reinforce):
+    _, out, loss, _ = reinforce
+    np.testing.assert_array_equal(out, LOGITS)
+    assert float(loss) == 0.0
+
+
+def test_reinforce_gives_the_weights_the_papers_gradients(reinforce):
+    *_, gradient = reinforce
+    reward, tokens = first_caption_reward(), MASK.sum()
+    expected = 0.05 * (np.log(ATTENTION_WEIGHTS) + 1) * MASK[..., None] / tokens  # -d(-entropy)
     for t in range(3):  # the drawn, real positions of the first caption
-        expected[0, t, positions[0, t]] -= 0.8 * reward / weights[0, t, positions[0, t]] / tokens
+        read = POSITIONS[0, t]
+        expected[0, t, read] -= 0.8 * reward / ATTENTION_WEIGHTS[0, t, read] / tokens
     np.testing.assert_allclose(gradient, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_reinforce_moves_the_baseline_towards_the_reward(reinforce):
     # The moving-average baseline moved a tenth of the way to the drawing captions' mean.
-    np.testing.assert_allclose(float(layer.baseline), 0.1 * reward, rtol=1e-5)
+    layer, *_ = reinforce
+    np.testing.assert_allclose(float(layer.baseline), 0.1 * first_caption_reward(), rtol=1e-5)
 
 
 def test_reinforce_is_off_at_inference():

@@ -94,6 +94,7 @@ VALUES = RNG.normal(size=(4, 5, 6)).astype("float32")
 PADDING_MASK = np.array(
     [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 0]], dtype=bool
 )
+REAL_ROWS = PADDING_MASK.any(axis=-1)
 
 
 def numpy_attention_pooling(layer, values, padding_mask):
@@ -102,22 +103,38 @@ def numpy_attention_pooling(layer, values, padding_mask):
     return np.einsum("bl,bld->bd", weights, values), weights
 
 
-def test_attention_pooling_matches_numpy_and_gives_padding_exactly_zero_weight():
+@pytest.fixture(scope="module")
+def pooling():
+    """A layer, and its pooled values and weights under PADDING_MASK."""
     layer = AttentionPooling(7)
     pooled, weights = layer(VALUES, padding_mask=PADDING_MASK)
-    pooled, weights = np.asarray(pooled), np.asarray(weights)
+    return layer, np.asarray(pooled), np.asarray(weights)
+
+
+def test_attention_pooling_matches_numpy(pooling):
+    layer, pooled, weights = pooling
     assert pooled.shape == (4, 6) and weights.shape == (4, 5)
-    real_rows = PADDING_MASK.any(axis=-1)
     expected_pooled, expected_weights = numpy_attention_pooling(
-        layer, VALUES[real_rows], PADDING_MASK[real_rows]
+        layer, VALUES[REAL_ROWS], PADDING_MASK[REAL_ROWS]
     )
-    assert np.abs(weights[real_rows] - expected_weights).max() < 1e-5
-    assert np.abs(pooled[real_rows] - expected_pooled).max() < 1e-5
+    assert np.abs(weights[REAL_ROWS] - expected_weights).max() < 1e-5
+    assert np.abs(pooled[REAL_ROWS] - expected_pooled).max() < 1e-5
+
+
+def test_attention_pooling_gives_padding_exactly_zero_weight(pooling):
+    _, _, weights = pooling
     assert (weights[~PADDING_MASK] == 0).all()
-    np.testing.assert_allclose(weights[real_rows].sum(axis=-1), 1.0, rtol=1e-6)
-    # A row with no real position pools to zeros rather than averaging its padding.
-    assert (pooled[~real_rows] == 0).all() and (weights[~real_rows] == 0).all()
-    # Without a mask every position is real.
+    np.testing.assert_allclose(weights[REAL_ROWS].sum(axis=-1), 1.0, rtol=1e-6)
+
+
+def test_attention_pooling_pools_a_row_of_padding_alone_to_zeros(pooling):
+    # Rather than averaging its padding.
+    _, pooled, weights = pooling
+    assert (pooled[~REAL_ROWS] == 0).all() and (weights[~REAL_ROWS] == 0).all()
+
+
+def test_attention_pooling_without_a_mask_treats_every_position_as_real(pooling):
+    layer, _, _ = pooling
     _, unmasked = layer(VALUES)
     np.testing.assert_allclose(
         unmasked, numpy_attention_pooling(layer, VALUES, np.ones((4, 5), bool))[1], atol=1e-5
@@ -218,20 +235,31 @@ def test_single_document_gives_a_single_label_and_attention(model, predictions):
     assert model.predict(TEST_DOCUMENTS[0]) == label
 
 
-def test_long_and_empty_documents_have_defined_outputs(model):
-    sentences = [f"Kalo{i} suvi mopa." for i in range(MAX_SENTENCES + 4)]
-    long_document = " ".join(["Rain " + "kalo " * 100 + "suvi.", *sentences])
-    (label, empty_label), attention = model.predict([long_document, ""], return_attention=True)
-    long_attention, empty_attention = attention
-    # Documented truncation: the first max_sentences sentences, max_words tokens each.
-    assert len(long_attention["sentences"]) == MAX_SENTENCES
-    assert [len(words) for words in long_attention["words"]] == [MAX_WORDS] + [4] * 7
-    first_sentences = " ".join(long_attention["sentences"])
-    assert model.predict(first_sentences) == label
-    assert empty_label in model.class_names
-    assert empty_attention["sentences"] == empty_attention["words"] == []
-    assert empty_attention["word_weights"] == []
-    assert empty_attention["sentence_weights"].shape == (0,)
+LONG_DOCUMENT = " ".join(
+    ["Rain " + "kalo " * 100 + "suvi.", *(f"Kalo{i} suvi mopa." for i in range(MAX_SENTENCES + 4))]
+)
+
+
+@pytest.fixture(scope="module")
+def long_and_empty(model):
+    """The labels and attention of a long document and an empty one, in one batch."""
+    return model.predict([LONG_DOCUMENT, ""], return_attention=True)
+
+
+def test_a_long_document_is_truncated_as_documented(model, long_and_empty):
+    (label, _), (attention, _) = long_and_empty
+    # The first max_sentences sentences, max_words tokens each.
+    assert len(attention["sentences"]) == MAX_SENTENCES
+    assert [len(words) for words in attention["words"]] == [MAX_WORDS] + [4] * 7
+    assert model.predict(" ".join(attention["sentences"])) == label
+
+
+def test_an_empty_document_has_defined_outputs(model, long_and_empty):
+    (_, label), (_, attention) = long_and_empty
+    assert label in model.class_names
+    assert attention["sentences"] == attention["words"] == []
+    assert attention["word_weights"] == []
+    assert attention["sentence_weights"].shape == (0,)
 
 
 def test_integer_labels_come_back_as_integers():

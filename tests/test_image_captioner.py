@@ -517,11 +517,14 @@ def test_bad_input_raises_clear_errors_at_the_public_verb(untrained, call, error
 
 
 def test_catalog_builds_the_captioner_configurations():
-    for decoder in ("show-and-tell", "show-attend-tell"):
+    for decoder, backbone in (
+        ("show-and-tell", zoo.models.ShowAndTellBackbone),
+        ("show-attend-tell", zoo.models.ShowAttendTellBackbone),
+    ):
         model = zoo.build(
             f"captioner-{decoder}", TRAIN_IMAGES, TRAIN_CAPTIONS, image_size=IMAGE_SIZE, units=16
         )
-        assert (model.backbone.decoder_name, model.backbone.units) == (decoder, 16)
+        assert (type(model.backbone), model.backbone.units) == (backbone, 16)
     model = zoo.build(
         "captioner-transformer", TRAIN_IMAGES, TRAIN_CAPTIONS, image_size=IMAGE_SIZE, hidden_dim=32
     )

@@ -60,8 +60,15 @@ LAYERS = {
 }
 
 
+def check_padding_gets_zero_weight(weights):
+    """Exactly zero on every padded position, a distribution over the real ones."""
+    weights = np.asarray(weights)
+    assert (weights[~np.broadcast_to(PADDING_MASK[:, None, :], weights.shape)] == 0).all()
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-6)
+
+
 @pytest.mark.parametrize("make_layer", LAYERS.values(), ids=LAYERS.keys())
-def test_attention_matches_numpy_and_gives_padding_zero_weight(make_layer):
+def test_attention_matches_numpy(make_layer):
     layer = make_layer()
     context, weights = layer(QUERY, VALUES, padding_mask=PADDING_MASK)
     expected_context, expected_weights = numpy_attention(
@@ -69,9 +76,12 @@ def test_attention_matches_numpy_and_gives_padding_zero_weight(make_layer):
     )
     np.testing.assert_allclose(weights, expected_weights, atol=1e-5)
     np.testing.assert_allclose(context, expected_context, atol=1e-5)
-    weights = np.asarray(weights)
-    assert (weights[~np.broadcast_to(PADDING_MASK[:, None, :], weights.shape)] == 0).all()
-    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("make_layer", LAYERS.values(), ids=LAYERS.keys())
+def test_attention_gives_padding_zero_weight(make_layer):
+    _, weights = make_layer()(QUERY, VALUES, padding_mask=PADDING_MASK)
+    check_padding_gets_zero_weight(weights)
 
 
 SAVED_LAYERS = {
@@ -295,12 +305,14 @@ def numpy_multi_head_attention(layer, query, values, padding_mask):
     return context + inner.output_dense.bias.numpy(), np.mean(weights, axis=0)
 
 
-def test_multi_head_attention_matches_numpy_and_gives_padding_zero_weight():
-    query = QUERY[..., :4]  # a query size unlike the values' size
+NARROW_QUERY = QUERY[..., :4]  # a query size unlike the values' size
+
+
+def multi_head_attention():
+    """Two heads, built for NARROW_QUERY, with non-zero biases so that the reference checks
+    where they enter."""
     layer = MultiHeadAttention(num_heads=2)
-    layer(query, VALUES, padding_mask=PADDING_MASK)
-    assert layer.attention.key_dim == 3
-    # Non-zero biases, so that the reference checks where they enter.
+    layer(NARROW_QUERY, VALUES, padding_mask=PADDING_MASK)
     for dense in (
         layer.attention.query_dense,
         layer.attention.key_dense,
@@ -308,16 +320,24 @@ def test_multi_head_attention_matches_numpy_and_gives_padding_zero_weight():
         layer.attention.output_dense,
     ):
         dense.bias.assign(RNG.normal(size=dense.bias.shape))
-    context, weights = layer(query, VALUES, padding_mask=PADDING_MASK)
+    return layer
+
+
+def test_multi_head_attention_matches_numpy():
+    layer = multi_head_attention()
+    assert layer.attention.key_dim == 3
+    context, weights = layer(NARROW_QUERY, VALUES, padding_mask=PADDING_MASK)
     assert context.shape == (3, 4, 6)
     expected_context, expected_weights = numpy_multi_head_attention(
-        layer, query, VALUES, PADDING_MASK
+        layer, NARROW_QUERY, VALUES, PADDING_MASK
     )
     np.testing.assert_allclose(weights, expected_weights, atol=1e-5)
     np.testing.assert_allclose(context, expected_context, atol=1e-5)
-    weights = np.asarray(weights)
-    assert (weights[~np.broadcast_to(PADDING_MASK[:, None, :], weights.shape)] == 0).all()
-    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-6)
+
+
+def test_multi_head_attention_gives_padding_zero_weight():
+    _, weights = multi_head_attention()(NARROW_QUERY, VALUES, padding_mask=PADDING_MASK)
+    check_padding_gets_zero_weight(weights)
 
 
 def test_multi_head_attention_rejects_bad_arguments():

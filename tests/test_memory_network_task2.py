@@ -67,11 +67,17 @@ def test_linear_hops_weigh_sentences_by_their_scores():
     np.testing.assert_allclose(attention["hop_weights"].sum(axis=-1), 1.0, atol=1e-5)
 
 
-@pytest.mark.parametrize("linear", [True, False])
-def test_the_phase_survives_the_keras_file_and_the_export(linear, tmp_path):
+@pytest.fixture(scope="module", params=[True, False], ids=["linear", "softmax"])
+def phased(request):
+    """A small untrained model in its linear phase or past it, and whether it is linear."""
     model = zoo.memory_network(STORIES[:50], QUESTIONS[:50], ANSWERS[:50], linear_start=True)
-    if not linear:
+    if not request.param:
         model.backbone.hop_attention.end_linear_phase()
+    return model, request.param
+
+
+def test_the_phase_survives_the_keras_file(phased, tmp_path):
+    model, linear = phased
     _, attention = model.predict(STORIES[:20], QUESTIONS[:20], return_attention=True)
     model.save(tmp_path / "memory_network.keras")
     reloaded = zoo.load(tmp_path / "memory_network.keras")
@@ -79,6 +85,10 @@ def test_the_phase_survives_the_keras_file_and_the_export(linear, tmp_path):
     _, reloaded_attention = reloaded.predict(STORIES[:20], QUESTIONS[:20], return_attention=True)
     for one, other in zip(attention, reloaded_attention, strict=True):
         np.testing.assert_allclose(one["hop_weights"], other["hop_weights"], atol=1e-6)
+
+
+def test_the_phase_survives_the_export(phased, tmp_path):
+    model, _ = phased
     model.export(tmp_path / "export")
     serve = tf.saved_model.load(str(tmp_path / "export")).signatures["serving_default"]
     served = serve(stories=tf.constant(STORIES[:20]), questions=tf.constant(QUESTIONS[:20]))

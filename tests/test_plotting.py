@@ -33,12 +33,18 @@ def test_plot_attention_draws_the_weights_labelled_with_the_tokens():
     assert len(png.getvalue()) > 5000
 
 
-def test_plot_attention_splits_strings_and_draws_on_a_given_axes():
+def test_plot_attention_splits_strings_into_tokens():
+    heatmap = plot_attention(" ".join(SOURCE), " ".join(TRANSLATION), WEIGHTS).axes[0]
+    assert tick_labels(heatmap.get_xticklabels()) == SOURCE
+    assert tick_labels(heatmap.get_yticklabels()) == TRANSLATION
+
+
+def test_plot_attention_draws_on_a_given_axes():
     import matplotlib.pyplot as plt
 
     figure, ax = plt.subplots()
     plt.close(figure)
-    assert plot_attention(" ".join(SOURCE), " ".join(TRANSLATION), WEIGHTS, ax=ax) is figure
+    assert plot_attention(SOURCE, TRANSLATION, WEIGHTS, ax=ax) is figure
     assert tick_labels(ax.get_xticklabels()) == SOURCE
     assert tick_labels(ax.get_yticklabels()) == TRANSLATION
 

@@ -314,11 +314,19 @@ def test_a_bfloat16_translator_memorises_the_corpus(trained):
     assert trained.predict(MEMORY_SOURCES) == MEMORY_OUTPUTS
 
 
-def test_save_and_load_keep_the_policy_and_the_predictions(trained, tmp_path):
-    trained.save(tmp_path / "bfloat16.keras")
-    reloaded = zoo.load(tmp_path / "bfloat16.keras")
+@pytest.fixture(scope="module")
+def reloaded(trained, tmp_path_factory):
+    path = tmp_path_factory.mktemp("saved") / "bfloat16.keras"
+    trained.save(path)
+    return zoo.load(path)
+
+
+def test_a_reloaded_model_keeps_the_policy(reloaded):
     assert reloaded.backbone.dtype_policy.name == BF16
     assert layer_policies(reloaded.backbone) == {BF16}
+
+
+def test_a_reloaded_model_predicts_identically(trained, reloaded):
     outputs, scores = reloaded.predict(MEMORY_SOURCES, return_scores=True)
     expected_outputs, expected_scores = trained.predict(MEMORY_SOURCES, return_scores=True)
     assert outputs == expected_outputs == MEMORY_OUTPUTS

@@ -141,23 +141,24 @@ def test_dtype_picks_the_loaded_models_policy(models, tmp_path):
     assert loaded.backbone.dtype_policy.name == "mixed_bfloat16"
 
 
-def test_saving_never_overwrites_and_leaves_nothing_half_written(models, tmp_path, monkeypatch):
-    model = models["t5"]
+def test_saving_never_overwrites(models, tmp_path):
     occupied = tmp_path / "occupied"
     occupied.mkdir()
     (occupied / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="`path` must be a new or empty directory"):
-        model.save_to_preset(occupied)
+        models["t5"].save_to_preset(occupied)
     assert os.listdir(occupied) == ["notes.txt"]
     assert (occupied / "notes.txt").read_text() == "mine"
 
+
+def test_a_failed_save_leaves_nothing_half_written(models, tmp_path, monkeypatch):
     def fail(*args):
         raise OSError("disk full")
 
     monkeypatch.setattr(preset_format, "_write_json", fail)
     with pytest.raises(OSError, match="disk full"):
-        model.save_to_preset(tmp_path / "new")
-    assert sorted(os.listdir(tmp_path)) == ["occupied"]
+        models["t5"].save_to_preset(tmp_path / "new")
+    assert os.listdir(tmp_path) == []
 
 
 @pytest.mark.parametrize(

@@ -33,14 +33,25 @@ OPTIONS = {
 }
 
 
-@pytest.mark.parametrize("options", OPTIONS.values(), ids=OPTIONS.keys())
-def test_option_trains_and_its_cached_decoding_equals_teacher_forcing(options):
-    model = tiny_translator(SOURCES, TARGETS, **options)
-    x, y, sample_weight = teacher_forced_batch(model, SOURCES, TARGETS)
-    before = model.test_on_batch(x, y, sample_weight)
+@pytest.fixture(scope="module", params=list(OPTIONS.values()), ids=list(OPTIONS))
+def stepped(request):
+    """A tiny translator with the options, three training steps on its teacher-forced batch:
+    (model, batch, the loss on the batch before the steps)."""
+    model = tiny_translator(SOURCES, TARGETS, **request.param)
+    batch = teacher_forced_batch(model, SOURCES, TARGETS)
+    before = model.test_on_batch(*batch)
     for _ in range(3):
-        model.train_on_batch(x, y, sample_weight)
-    assert model.test_on_batch(x, y, sample_weight) < before
+        model.train_on_batch(*batch)
+    return model, batch, before
+
+
+def test_option_trains(stepped):
+    model, batch, before = stepped
+    assert model.test_on_batch(*batch) < before
+
+
+def test_option_cached_decoding_equals_teacher_forcing(stepped):
+    model, (x, _, _), _ = stepped
     teacher_forced = model.backbone(x, training=False).numpy()
     real = x["decoder_padding_mask"]  # padded positions are never decoded
     np.testing.assert_allclose(

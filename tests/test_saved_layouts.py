@@ -29,3 +29,19 @@ def test_a_model_saved_before_the_redesign_predicts_as_it_did(family):
         outputs, scores = model.predict(inputs(family), return_scores=True)
     assert outputs == EXPECTED[family]["outputs"]
     np.testing.assert_allclose(scores, EXPECTED[family]["scores"], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "family, backbone",
+    [
+        ("show_and_tell", zoo.models.ShowAndTellBackbone),
+        ("show_attend_tell", zoo.models.ShowAttendTellBackbone),
+    ],
+)
+def test_a_captioner_of_the_one_recurrent_backbone_class_loads_as_its_decoder_class(
+    family, backbone
+):
+    saved = (SAVED / f"{family}.keras").read_bytes()
+    model = zoo.load(SAVED / f"{family}.keras")
+    assert type(model.backbone) is backbone
+    assert (SAVED / f"{family}.keras").read_bytes() == saved  # upgraded in a copy

@@ -39,8 +39,12 @@ def greedy_outputs(model):
 
 
 @learning.learning
-def test_memorises_the_corpus_under_greedy_and_beam_decoding(model, greedy_outputs):
+def test_memorises_the_corpus_under_greedy_decoding(greedy_outputs):
     assert greedy_outputs == MEMORY_OUTPUTS
+
+
+@learning.learning
+def test_memorises_the_corpus_under_beam_search(model):
     assert model.predict(MEMORY_SOURCES, sampler=BEAM) == MEMORY_OUTPUTS
 
 
@@ -115,29 +119,54 @@ def test_export_with_a_beam_default_equals_predict_with_it(model, tmp_path):
     check_export_equals_predict(model, tmp_path / "export", MEMORY_SOURCES[:8], beam)
 
 
-def test_fit_accepts_datasets_and_arrays():
-    model = tiny_translator(MEMORY_SOURCES[:8], MEMORY_TARGETS[:8])
-    pairs = tf.data.Dataset.from_tensor_slices((MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]))
-    for data in (
-        {"x": pairs},
-        {"x": pairs.batch(4)},
+PAIRS = tf.data.Dataset.from_tensor_slices((MEMORY_SOURCES[:8], MEMORY_TARGETS[:8]))
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return tiny_translator(MEMORY_SOURCES[:8], MEMORY_TARGETS[:8])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"x": PAIRS},
+        {"x": PAIRS.batch(4)},
         {"x": np.array(MEMORY_SOURCES[:8]), "y": np.array(MEMORY_TARGETS[:8])},
-    ):
-        history = model.fit(**data, epochs=2, batch_size=4, verbose=0)
-        assert history.history["loss"][1] < history.history["loss"][0]
-    metrics = model.evaluate(pairs.batch(4), verbose=0)
+    ],
+    ids=["pairs", "batched pairs", "arrays"],
+)
+def test_fit_accepts_datasets_and_arrays(small_model, data):
+    history = small_model.fit(**data, epochs=2, batch_size=4, verbose=0)
+    assert history.history["loss"][1] < history.history["loss"][0]
+
+
+def test_evaluate_accepts_a_dataset(small_model):
+    metrics = small_model.evaluate(PAIRS.batch(4), verbose=0)
     assert 0 <= metrics["bleu"] <= 100
 
 
-def test_empty_and_very_long_strings_have_defined_outputs(model):
-    long_text = "Who? " * 2000
-    empty, long = model.predict(["", long_text])
+LONG_TEXT = "Who? " * 2000
+
+
+@pytest.fixture(scope="module")
+def empty_and_long(model):
+    """The translations of an empty string and a very long one, in one batch."""
+    return model.predict(["", LONG_TEXT])
+
+
+def test_an_empty_string_gives_a_string(empty_and_long):
+    empty, _ = empty_and_long
     assert isinstance(empty, str)
-    # Documented truncation: a long source is translated from its first tokens alone.
+
+
+def test_a_very_long_string_is_translated_from_its_first_tokens(model, empty_and_long):
+    # Documented truncation.
+    _, long = empty_and_long
     source = model.source_vectorizer
-    first_tokens = source.tokenize(tf.constant([long_text]))[:, : source.sequence_length - 1]
+    first_tokens = source.tokenize(tf.constant([LONG_TEXT]))[:, : source.sequence_length - 1]
     prefix = source.detokenize(first_tokens.to_tensor()).numpy()[0].decode()
-    assert len(prefix) < len(long_text) // 10
+    assert len(prefix) < len(LONG_TEXT) // 10
     assert model.predict(prefix) == long
 
 

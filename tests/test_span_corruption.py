@@ -1,3 +1,4 @@
+import functools
 import itertools
 
 import numpy as np
@@ -40,48 +41,83 @@ def random_examples(count, min_length, max_length):
     return [RNG.integers(4, 1000, size=length).tolist() for length in lengths]
 
 
-def test_inputs_and_targets_rebuild_the_original_with_sentinels_in_order():
+@pytest.fixture(scope="module")
+def corrupted():
+    """300 examples of 0 to 150 tokens, each with its (inputs, targets)."""
     examples = random_examples(300, 0, 150)
-    for example, (inputs, targets) in zip(examples, corrupt_dataset(examples), strict=True):
+    return list(zip(examples, corrupt_dataset(examples), strict=True))
+
+
+def test_filling_in_the_spans_rebuilds_the_original(corrupted):
+    for example, (inputs, targets) in corrupted:
         assert reconstruct(inputs, targets) == example
+
+
+def test_sentinels_come_in_order(corrupted):
+    for _, (inputs, targets) in corrupted:
         input_sentinels = [token for token in inputs if token in SENTINELS]
         target_sentinels = [token for token in targets if token in SENTINELS]
         # T5 paper convention: targets are <S0> span <S1> span ... <Sk>, inputs use S0..Sk-1.
         assert input_sentinels == SENTINELS[: len(input_sentinels)]
         assert target_sentinels == SENTINELS[: len(input_sentinels) + 1]
         assert targets[0] == SENTINELS[0] and targets[-1] == target_sentinels[-1]
-        # Every dropped span has a token, and kept tokens separate the spans.
+
+
+def test_spans_are_neither_empty_nor_adjacent(corrupted):
+    # Every dropped span has a token, and kept tokens separate the spans.
+    for _, (inputs, targets) in corrupted:
         assert not any(a in SENTINELS and b in SENTINELS for a, b in itertools.pairwise(targets))
         assert not any(a in SENTINELS and b in SENTINELS for a, b in itertools.pairwise(inputs))
 
 
-@pytest.mark.parametrize(
-    ("noise_density", "mean_noise_span_length"), [(0.15, 3.0), (0.3, 5.0), (0.5, 1.0)]
-)
-def test_noise_fraction_and_mean_span_length_follow_the_request(
-    noise_density, mean_noise_span_length
-):
+NOISES = [(0.15, 3.0), (0.3, 5.0), (0.5, 1.0)]  # (noise_density, mean_noise_span_length)
+
+
+@functools.cache
+def noised(noise_density, mean_noise_span_length):
+    """300 examples of 60 to 190 tokens, and each one's (inputs, targets) at that noise."""
     examples = random_examples(300, 60, 190)
-    results = corrupt_dataset(
+    return examples, corrupt_dataset(
         examples, noise_density=noise_density, mean_noise_span_length=mean_noise_span_length
     )
-    noise_tokens = [len(targets) - sum(t in SENTINELS for t in targets) for _, targets in results]
-    num_spans = [sum(t in SENTINELS for t in inputs) for inputs, _ in results]
+
+
+def noise_tokens(results):
+    return [len(targets) - sum(t in SENTINELS for t in targets) for _, targets in results]
+
+
+@pytest.mark.parametrize(("noise_density", "mean_noise_span_length"), NOISES)
+def test_noise_fraction_follows_the_request(noise_density, mean_noise_span_length):
+    examples, results = noised(noise_density, mean_noise_span_length)
+    dropped = noise_tokens(results)
     lengths = [len(example) for example in examples]
-    # T5 rounds per example (in float32): exactly round(length * density) tokens dropped...
+    # T5 rounds per example (in float32): exactly round(length * density) tokens dropped.
     expected = np.round(np.array(lengths, "float32") * np.float32(noise_density))
-    np.testing.assert_array_equal(noise_tokens, expected)
-    assert abs(sum(noise_tokens) / sum(lengths) - noise_density) < 0.01
-    # ... in round(noise / mean span length) spans, so the mean is close to the request.
-    assert abs(sum(noise_tokens) / sum(num_spans) - mean_noise_span_length) < 0.1
-    if mean_noise_span_length > 1:
-        # Span lengths are a random segmentation, not all equal to the mean.
-        span_lengths = {
-            len(span) - 1  # the sentinel that opens it
-            for _, targets in results
-            for span in np.split(targets, np.flatnonzero(np.isin(targets, SENTINELS)))[1:-1]
-        }
-        assert min(span_lengths) == 1 and len(span_lengths) > 5
+    np.testing.assert_array_equal(dropped, expected)
+    assert abs(sum(dropped) / sum(lengths) - noise_density) < 0.01
+
+
+@pytest.mark.parametrize(("noise_density", "mean_noise_span_length"), NOISES)
+def test_mean_span_length_follows_the_request(noise_density, mean_noise_span_length):
+    _, results = noised(noise_density, mean_noise_span_length)
+    num_spans = [sum(t in SENTINELS for t in inputs) for inputs, _ in results]
+    # round(noise / mean span length) spans, so the mean is close to the request.
+    assert abs(sum(noise_tokens(results)) / sum(num_spans) - mean_noise_span_length) < 0.1
+
+
+# Spans of mean length 1 can have no other length.
+@pytest.mark.parametrize(
+    ("noise_density", "mean_noise_span_length"), [noise for noise in NOISES if noise[1] > 1]
+)
+def test_span_lengths_are_a_random_segmentation(noise_density, mean_noise_span_length):
+    _, results = noised(noise_density, mean_noise_span_length)
+    # Not all equal to the mean.
+    span_lengths = {
+        len(span) - 1  # the sentinel that opens it
+        for _, targets in results
+        for span in np.split(targets, np.flatnonzero(np.isin(targets, SENTINELS)))[1:-1]
+    }
+    assert min(span_lengths) == 1 and len(span_lengths) > 5
 
 
 def test_a_seed_gives_the_same_corruption_and_other_seeds_others():
@@ -95,7 +131,10 @@ def test_a_seed_gives_the_same_corruption_and_other_seeds_others():
     again_inputs, again_targets = span_corruption(tf.constant(example), SENTINELS, seed=11)
     np.testing.assert_array_equal(inputs, again_inputs)
     np.testing.assert_array_equal(targets, again_targets)
-    # Without a seed: random, and still consistent.
+
+
+def test_an_unseeded_corruption_still_rebuilds_the_original():
+    example = RNG.integers(4, 1000, size=100).tolist()
     inputs, targets = span_corruption(tf.constant(example), SENTINELS)
     assert reconstruct(inputs.numpy().tolist(), targets.numpy().tolist()) == example
 

@@ -216,37 +216,50 @@ def test_teacher_forcing_starts_from_the_pad_token(models):
     assert [row[length - 1] for row, length in zip(y.numpy(), lengths, strict=True)] == [1, 1]
 
 
-def test_save_load_and_export_predict_identically(models, tmp_path):
+def test_predict_writes_what_greedy_decoding_writes(models):
     model = models["t5.1.1-gated-gelu-untied"]
-    predictions = model.predict(SOURCES)
     # predict's compiled decoding writes what the greedy test compared with keras-hub's.
     detokenized = model.target_vectorizer.detokenize(greedy_decoding(model)[0]).numpy()
-    assert predictions == [text.decode() for text in detokenized]
+    assert model.predict(SOURCES) == [text.decode() for text in detokenized]
 
+
+def test_keras_file_round_trip_predicts_identically(models, tmp_path):
+    model = models["t5.1.1-gated-gelu-untied"]
     model.save(tmp_path / "t5.keras")
     loaded = zoo.load(tmp_path / "t5.keras")
     assert isinstance(loaded.source_vectorizer, SentencePieceVectorizer)
     assert loaded.source_vectorizer is loaded.target_vectorizer
-    assert loaded.predict(SOURCES) == predictions
+    assert loaded.predict(SOURCES) == model.predict(SOURCES)
 
-    check_export_equals_predict(model, tmp_path / "export", SOURCES)
+
+def test_export_equals_predict(models, tmp_path):
+    check_export_equals_predict(models["t5.1.1-gated-gelu-untied"], tmp_path / "export", SOURCES)
+
+
+@pytest.fixture(scope="module")
+def mixed_bfloat16_models(presets):
+    return {
+        name: zoo.t5_from_preset(directory, sequence_length=SEQUENCE_LENGTH, dtype="mixed_bfloat16")
+        for name, (directory, _, _) in presets.items()
+    }
 
 
 @pytest.mark.parametrize("name", HUB_CONFIGS)
-def test_a_mixed_bfloat16_model_takes_the_same_weights_and_computes_in_bfloat16(
-    models, presets, name
-):
-    model = zoo.t5_from_preset(
-        presets[name][0], sequence_length=SEQUENCE_LENGTH, dtype="mixed_bfloat16"
-    )
+def test_a_mixed_bfloat16_model_takes_the_same_weights(models, mixed_bfloat16_models, name):
+    backbone, reference = mixed_bfloat16_models[name].backbone, models[name].backbone
+    for weight, reference_weight in zip(backbone.weights, reference.weights, strict=True):
+        assert weight.dtype == "float32"
+        np.testing.assert_array_equal(weight.numpy(), reference_weight.numpy())
+
+
+@pytest.mark.parametrize("name", HUB_CONFIGS)
+def test_a_mixed_bfloat16_model_computes_in_bfloat16(models, presets, mixed_bfloat16_models, name):
+    model = mixed_bfloat16_models[name]
     backbone, reference = model.backbone, models[name].backbone
     assert backbone.dtype_policy.name == "mixed_bfloat16"
     layers = backbone._flatten_layers(include_self=False)
     policies = {layer.dtype_policy.name for layer in layers if layer.weights}
     assert policies == {"mixed_bfloat16"}
-    for weight, reference_weight in zip(backbone.weights, reference.weights, strict=True):
-        assert weight.dtype == "float32"
-        np.testing.assert_array_equal(weight.numpy(), reference_weight.numpy())
     x, _, _ = model.preprocess(tf.constant(SOURCES), tf.constant(TARGETS))
     x = {key: value.numpy() for key, value in x.items()}
     logits = backbone(x)

@@ -32,12 +32,23 @@ def test_the_sentinels_close_the_shared_vocabulary():
     assert tiny_t5(sentinels=0).source_vectorizer.vocabulary == vocabulary[:-10]
 
 
-def test_pretraining_examples_pack_the_texts_and_drop_spans_as_asked():
-    model = tiny_t5(sentinels=10, sequence_length=22)
+@pytest.fixture(scope="module")
+def model():
+    """A T5 whose encoder reads 22 tokens."""
+    return tiny_t5(sentinels=10, sequence_length=22)
+
+
+@pytest.fixture(scope="module")
+def dataset(model):
+    return model.pretraining_dataset(TEXTS * 5, batch_size=8)
+
+
+@pytest.fixture(scope="module")
+def rebuilt(model, dataset):
+    """The dataset's examples with their spans put back, and how many tokens were dropped."""
     vectorizer = model.source_vectorizer
     sentinels = sentinel_ids(vectorizer.vocabulary)
     examples, dropped = [], 0
-    dataset = model.pretraining_dataset(TEXTS * 5, batch_size=8)
     for x, y, weight in dataset:
         for inputs, targets, real in zip(
             x["encoder_token_ids"].numpy(), y.numpy(), weight.numpy() > 0, strict=True
@@ -46,14 +57,33 @@ def test_pretraining_examples_pack_the_texts_and_drop_spans_as_asked():
             targets = targets[real][:-1].tolist()
             examples.append(reconstruct(inputs, targets, sentinels))
             dropped += sum(token not in sentinels for token in targets)
+    return examples, dropped
+
+
+def text_tokens(model):
+    return model.source_vectorizer.tokenize(tf.constant(TEXTS * 5)).flat_values.numpy()
+
+
+def test_pretraining_examples_pack_the_texts(model, rebuilt):
+    examples, _ = rebuilt
     # Every token of the texts once, in examples as long as the encoder reads.
-    all_tokens = vectorizer.tokenize(tf.constant(TEXTS * 5)).flat_values.numpy()
-    assert sorted(np.concatenate(examples)) == sorted(all_tokens)
+    assert sorted(np.concatenate(examples)) == sorted(text_tokens(model))
     assert [len(example) for example in examples].count(21) == len(examples) - 1
-    assert dropped / len(all_tokens) == pytest.approx(0.15, abs=0.02)
-    # The dataset knows its length, so Keras shows the steps and does not warn it ran out.
+
+
+def test_pretraining_drops_spans_as_asked(model, rebuilt):
+    _, dropped = rebuilt
+    assert dropped / len(text_tokens(model)) == pytest.approx(0.15, abs=0.02)
+
+
+def test_the_pretraining_dataset_knows_its_length(dataset, rebuilt):
+    # So Keras shows the steps and does not warn it ran out.
+    examples, _ = rebuilt
     assert dataset.cardinality() == -(-len(examples) // 8)
-    # In tokens: as many examples as fit, each as long as the encoder reads (22 tokens).
+
+
+def test_pretraining_batches_by_tokens_hold_as_many_examples_as_fit(model):
+    # Each example as long as the encoder reads: 22 tokens.
     by_tokens = model.pretraining_dataset(TEXTS * 5, batch_tokens=100)
     sizes = [int(tf.shape(y)[0]) for _, y, _ in by_tokens]
     assert sizes[:-1] == [4] * (len(sizes) - 1) and 0 < sizes[-1] <= 4

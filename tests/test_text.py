@@ -37,15 +37,39 @@ def test_detokenized_text_keeps_the_corpus_spacing_of_punctuation():
     assert not any(token.startswith("##") and len(token) == 2 for token in vectorizer.vocabulary)
 
 
-def test_reserved_tokens_padding_and_start_end():
-    vectorizer = TextVectorizer.from_corpus(CORPUS, 200)
-    assert vectorizer.vocabulary[:4] == list(RESERVED_TOKENS)
+@pytest.fixture(scope="module")
+def vectorizer():
+    return TextVectorizer.from_corpus(CORPUS, 200)
+
+
+@pytest.fixture(scope="module")
+def vectorized(vectorizer):
+    """A short text, an empty one and a longer one: (token ids, padding mask)."""
     token_ids, padding_mask = vectorizer(tf.constant(["Run!", "", "Je n'aime pas les épinards."]))
-    token_ids, padding_mask = token_ids.numpy(), padding_mask.numpy()
-    assert token_ids[1, :2].tolist() == [2, 3] and not token_ids[1, 2:].any()
+    return token_ids.numpy(), padding_mask.numpy()
+
+
+def test_the_vocabulary_starts_with_the_reserved_tokens(vectorizer):
+    assert vectorizer.vocabulary[:4] == list(RESERVED_TOKENS)
+
+
+def test_every_text_starts_with_the_start_token(vectorizer, vectorized):
+    token_ids, _ = vectorized
     assert (token_ids[:, 0] == vectorizer.start_token_id).all()
+
+
+def test_an_empty_text_is_start_end_then_padding(vectorized):
+    token_ids, padding_mask = vectorized
+    assert token_ids[1, :2].tolist() == [2, 3] and not token_ids[1, 2:].any()
     assert padding_mask.sum(axis=1)[1] == 2
+
+
+def test_the_padding_mask_marks_the_real_tokens(vectorizer, vectorized):
+    token_ids, padding_mask = vectorized
     np.testing.assert_array_equal(padding_mask, token_ids != vectorizer.pad_token_id)
+
+
+def test_add_start_false_drops_only_the_start_token(vectorizer):
     without_start, _ = vectorizer(tf.constant(["Run!"]), add_start=False)
     assert without_start.numpy()[0, -1] == vectorizer.end_token_id
     assert without_start.numpy()[0, 0] != vectorizer.start_token_id

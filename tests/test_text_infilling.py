@@ -1,6 +1,7 @@
 """BART's noising: text infilling and sentence permutation, checked on examples whose tokens
 are all distinct, so that every masked span can be read off the corrupted input."""
 
+import functools
 import itertools
 import re
 
@@ -70,20 +71,30 @@ def test_each_mask_replaces_one_span_and_the_kept_tokens_stay_in_order():
         assert not any(a == b == MASK_ID for a, b in itertools.pairwise(inputs))
 
 
-@pytest.mark.parametrize(("mask_ratio", "poisson_lambda"), [(0.3, 3.0), (0.15, 1.0), (0.5, 5.0)])
-def test_masked_fraction_and_mean_span_length(mask_ratio, poisson_lambda):
+MASKINGS = [(0.3, 3.0), (0.15, 1.0), (0.5, 5.0)]  # (mask_ratio, poisson_lambda)
+
+
+@functools.cache
+def masking(mask_ratio, poisson_lambda):
+    """400 examples and, for each, the lengths of the spans its masks replaced."""
     examples = distinct_examples(400, 60, 120)
+    infilled = infill(examples, mask_ratio=mask_ratio, poisson_lambda=poisson_lambda)
     spans = [
-        masked_spans(example, inputs)
-        for example, inputs in zip(
-            examples,
-            infill(examples, mask_ratio=mask_ratio, poisson_lambda=poisson_lambda),
-            strict=True,
-        )
+        masked_spans(example, inputs) for example, inputs in zip(examples, infilled, strict=True)
     ]
+    return examples, spans
+
+
+@pytest.mark.parametrize(("mask_ratio", "poisson_lambda"), MASKINGS)
+def test_masked_fraction_is_the_mask_ratio(mask_ratio, poisson_lambda):
+    examples, spans = masking(mask_ratio, poisson_lambda)
     masked = [sum(example_spans) for example_spans in spans]
-    expected = [expected_masked(example, mask_ratio) for example in examples]
-    assert masked == expected
+    assert masked == [expected_masked(example, mask_ratio) for example in examples]
+
+
+@pytest.mark.parametrize(("mask_ratio", "poisson_lambda"), MASKINGS)
+def test_mean_span_length_is_poisson_lambda(mask_ratio, poisson_lambda):
+    _, spans = masking(mask_ratio, poisson_lambda)
     # Every span but each example's last (cut to fit) is a Poisson draw.
     drawn = [length for example_spans in spans for length in example_spans[:-1]]
     assert abs(np.mean(drawn) - poisson_lambda) < 0.15 * poisson_lambda
@@ -107,9 +118,13 @@ def test_the_same_seed_gives_the_same_corruption_and_other_seeds_others():
     assert first == again != other
 
 
-def test_an_empty_example_stays_empty_and_a_zero_ratio_masks_nothing():
-    assert infill([[]]) == [[]]
-    assert infill([[10, 11, 12]], mask_ratio=0.0) == [[10, 11, 12]]
+@pytest.mark.parametrize(
+    ("example", "options"),
+    [([], {}), ([10, 11, 12], {"mask_ratio": 0.0})],
+    ids=["an empty example", "a zero mask ratio"],
+)
+def test_nothing_to_mask_leaves_the_example_as_it_is(example, options):
+    assert infill([example], **options) == [example]
 
 
 @pytest.mark.parametrize(
@@ -142,23 +157,35 @@ def sentences(token_ids):
     return found + ([tuple(current)] if current else [])
 
 
-def test_permutation_keeps_every_sentence_whole_and_changes_their_order():
+@pytest.fixture(scope="module")
+def permuted():
+    """200 examples of 1 to 7 sentences, and each with its sentences permuted."""
     examples = [
         [token for index in range(count) for token in (10 + 2 * index, 11 + 2 * index, STOP)]
         for count in RNG.integers(1, 8, size=200)
     ]
-    permuted = in_dataset(permute_sentences, examples, sentence_end_ids=[STOP])
-    for example, output in zip(examples, permuted, strict=True):
+    return examples, in_dataset(permute_sentences, examples, sentence_end_ids=[STOP])
+
+
+def test_permutation_keeps_every_sentence_whole(permuted):
+    for example, output in zip(*permuted, strict=True):
         assert sorted(sentences(output)) == sorted(sentences(example))
-    reordered = [output != example for example, output in zip(examples, permuted, strict=True)]
+
+
+def test_permutation_changes_the_order_of_sentences(permuted):
+    examples, outputs = permuted
+    reordered = [output != example for example, output in zip(examples, outputs, strict=True)]
     several = [len(sentences(example)) > 1 for example in examples]
     assert np.mean(np.array(reordered)[several]) > 0.5
 
 
-def test_a_last_sentence_without_its_stop_moves_whole_and_one_sentence_stays_put():
+def test_a_last_sentence_without_its_stop_moves_whole():
     example = [10, 11, STOP, 12, 13]
     outputs = {tuple(permute_sentences(example, [STOP], seed=seed).numpy()) for seed in range(20)}
     assert outputs == {(10, 11, STOP, 12, 13), (12, 13, 10, 11, STOP)}
+
+
+def test_a_single_sentence_stays_put():
     assert permute_sentences([10, 11, 12], [STOP], seed=0).numpy().tolist() == [10, 11, 12]
 
 

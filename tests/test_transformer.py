@@ -79,13 +79,20 @@ def test_learned_positions_bound_the_decoded_length():
         model.predict("x", max_length=100)
 
 
-def test_trains_with_label_smoothing_and_the_warm_up_schedule_by_default():
-    model = tiny_transformer()
-    assert isinstance(model.loss, zoo.losses.LabelSmoothedCrossentropy)
-    assert model.loss.label_smoothing == 0.1
-    schedule = keras.saving.deserialize_keras_object(model.optimizer.get_config()["learning_rate"])
+def test_trains_with_label_smoothing_by_default():
+    loss = random_model("default").loss
+    assert isinstance(loss, zoo.losses.LabelSmoothedCrossentropy)
+    assert loss.label_smoothing == 0.1
+
+
+def test_trains_on_the_warm_up_schedule_by_default():
+    learning_rate = random_model("default").optimizer.get_config()["learning_rate"]
+    schedule = keras.saving.deserialize_keras_object(learning_rate)
     assert isinstance(schedule, zoo.schedules.InverseSquareRootSchedule)
     assert (schedule.hidden_dim, schedule.warmup_steps) == (32, 4000)
+
+
+def test_zero_label_smoothing_trains_on_plain_cross_entropy():
     model = tiny_transformer(label_smoothing=0.0)
     assert isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy)
 

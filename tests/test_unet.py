@@ -35,31 +35,55 @@ def png(array):
 
 
 # === Data ===
-def test_shapes_segmentation_is_repeatable_and_its_masks_name_the_shapes():
-    images, masks = shapes_segmentation(6, seed=3, image_size=(40, 52))
+@pytest.fixture(scope="module")
+def shapes():
+    return shapes_segmentation(6, seed=3, image_size=(40, 52))
+
+
+def test_shapes_segmentation_is_repeatable(shapes):
+    images, _ = shapes
     again, _ = shapes_segmentation(6, seed=3, image_size=(40, 52))
     np.testing.assert_array_equal(images, again)
+
+
+def test_shapes_segmentation_masks_name_the_shapes(shapes):
+    images, masks = shapes
     assert images.shape == (6, 40, 52, 3) and images.dtype == np.uint8
     assert masks.shape == (6, 40, 52) and set(np.unique(masks)) <= {0, 1, 2, 3}
     assert len(SEGMENTATION_CLASSES) == 4 and SEGMENTATION_CLASSES[0] == "background"
-    # The background is textured, not a flat colour a model could threshold.
+
+
+def test_shapes_segmentation_background_is_textured(shapes):
+    # Not a flat colour a model could threshold.
+    images, masks = shapes
     assert images[0][masks[0] == 0].std(axis=0).min() > 10
 
 
-def test_load_segmentation_pairs_images_and_masks_by_stem(tmp_path):
-    (tmp_path / "images").mkdir()
-    (tmp_path / "masks").mkdir()
+def segmentation_folder(directory):
+    """`directory` with images/ and masks/ holding the pairs b and a, written out of order."""
+    (directory / "images").mkdir()
+    (directory / "masks").mkdir()
     for stem, index in (("b", 1), ("a", 0)):
-        (tmp_path / "images" / f"{stem}.png").write_bytes(png(IMAGES[index]))
-        (tmp_path / "masks" / f"{stem}.png").write_bytes(png(MASKS[index]))
-    image_paths, mask_paths = load_segmentation(tmp_path)
+        (directory / "images" / f"{stem}.png").write_bytes(png(IMAGES[index]))
+        (directory / "masks" / f"{stem}.png").write_bytes(png(MASKS[index]))
+    return directory
+
+
+def test_load_segmentation_pairs_images_and_masks_by_stem(tmp_path):
+    image_paths, mask_paths = load_segmentation(segmentation_folder(tmp_path))
     assert image_paths == [str(tmp_path / "images" / name) for name in ("a.png", "b.png")]
     assert mask_paths == [str(tmp_path / "masks" / name) for name in ("a.png", "b.png")]
-    (tmp_path / "images" / "c.jpg").write_bytes(png(IMAGES[2]))
+
+
+def test_load_segmentation_names_an_image_without_a_mask(tmp_path):
+    (segmentation_folder(tmp_path) / "images" / "c.jpg").write_bytes(png(IMAGES[2]))
     with pytest.raises(FileNotFoundError, match="have no mask of the same stem: c.jpg"):
         load_segmentation(tmp_path)
+
+
+def test_load_segmentation_names_the_folders_it_needs(tmp_path):
     with pytest.raises(FileNotFoundError, match="must hold the folders images/ and masks/"):
-        load_segmentation(tmp_path / "images")
+        load_segmentation(segmentation_folder(tmp_path) / "images")
 
 
 def test_segmentation_scores_match_a_hand_count():
@@ -160,9 +184,12 @@ def test_a_pretrained_encoder_is_the_contracting_path(tmp_path):
     assert frozen.backbone.trainable_weights  # the expanding path trains
 
 
-def test_a_pretrained_encoder_fixes_the_depth_and_names_its_choices():
+def test_a_pretrained_encoder_fixes_the_depth():
     with pytest.raises(ValueError, match=re.escape("`depth` must be 5, got 3")):
         tiny_unet(encoder="mobilenet", depth=3)
+
+
+def test_an_unknown_encoder_is_named_with_the_choices():
     with pytest.raises(ValueError, match=re.escape("`encoder` must be None or one of")):
         tiny_unet(encoder="small-cnn")
 
@@ -191,9 +218,12 @@ def test_bad_input_is_named_at_the_call(call, error, message):
         call(random_model())
 
 
-def test_unknown_options_and_missing_data_are_named():
+def test_unknown_options_are_named():
     with pytest.raises(TypeError, match=re.escape("Unexpected arguments to `unet`: ['filter']")):
         tiny_unet(filter=8)
+
+
+def test_missing_data_is_named():
     with pytest.raises(ValueError, match="Pass `masks`, `num_classes` or `class_names`"):
         zoo.unet(IMAGES)
 

@@ -352,13 +352,16 @@ def test_undecodable_bytes_name_the_first_bad_image():
         as_image_batch(b"", "x")
 
 
-def test_missing_files_and_files_that_are_not_images_name_the_argument_and_path(tmp_path):
+def test_missing_files_name_the_argument_and_path(tmp_path):
     (good,) = write_files(tmp_path, [png(random_pixels((4, 4, 3)))], ".png")
     missing = str(tmp_path / "missing.png")
     with pytest.raises(FileNotFoundError, match=re.escape(f"`x[1]` is {missing!r}")):
         as_image_batch([good, missing], "x")
     with pytest.raises(FileNotFoundError, match=re.escape(f"`x` is {str(tmp_path)!r}")):
         as_image_batch(tmp_path, "x")
+
+
+def test_files_that_are_not_images_name_the_argument_and_path(tmp_path):
     text_file = tmp_path / "notes.txt"
     text_file.write_text("hello", encoding="utf-8")
     with pytest.raises(ValueError, match=re.escape(f"`x[0]` ({str(text_file)!r}) is not a")):

@@ -6,6 +6,7 @@
 """
 
 import os
+import tempfile
 import zipfile
 
 from zoo._backend import use_tensorflow_backend
@@ -50,6 +51,7 @@ from zoo.plotting import (  # noqa: E402
 )
 from zoo.precision import dtype_policy  # noqa: E402
 from zoo.preset import from_preset, presets  # noqa: E402
+from zoo.saved_layouts import current_layout  # noqa: E402
 from zoo.tasks import ImageCaptioner, ImageSegmenter, Seq2Seq  # noqa: E402
 
 
@@ -71,7 +73,10 @@ def load(filepath):
             f"config.json, or one cut short ({os.path.getsize(path):,} bytes). Save models with "
             '`model.save("name.keras")`.'
         )
-    model = keras.saving.load_model(path, safe_mode=True)
+    with tempfile.TemporaryDirectory() as directory:
+        # A file of an earlier zoo's layout loads from an upgraded copy.
+        current = current_layout(path, directory) if os.path.isfile(path) else path
+        model = keras.saving.load_model(current, safe_mode=True)
     # A zoo model: a task, or a backbone saved on its own.
     if not keras.saving.get_registered_name(type(model)).startswith("zoo>"):
         raise ValueError(

@@ -10,11 +10,13 @@ from zoo.models.convs2s_backbone import ConvS2SBackbone
 from zoo.models.hierarchical_attention import hierarchical_attention_classifier
 from zoo.models.hierarchical_attention_backbone import HierarchicalAttentionBackbone
 from zoo.models.image_captioner import image_captioner
-from zoo.models.image_captioner_backbone import ImageCaptionerBackbone
 from zoo.models.memory_network import memory_network
 from zoo.models.memory_network_backbone import MemoryNetworkBackbone
+from zoo.models.recurrent_captioner_backbone import RecurrentCaptionerBackbone
 from zoo.models.recurrent_translator import attention_translator, lstm_translator
 from zoo.models.recurrent_translator_backbone import RecurrentTranslatorBackbone
+from zoo.models.show_and_tell_backbone import ShowAndTellBackbone
+from zoo.models.show_attend_tell_backbone import ShowAttendTellBackbone
 from zoo.models.t5 import t5
 from zoo.models.t5_backbone import T5Backbone
 from zoo.models.t5_preset import t5_from_preset
@@ -29,9 +31,11 @@ __all__ = [
     "BartBackbone",
     "ConvS2SBackbone",
     "HierarchicalAttentionBackbone",
-    "ImageCaptionerBackbone",
     "MemoryNetworkBackbone",
+    "RecurrentCaptionerBackbone",
     "RecurrentTranslatorBackbone",
+    "ShowAndTellBackbone",
+    "ShowAttendTellBackbone",
     "T5Backbone",
     "TransformerBackbone",
     "TransformerCaptionerBackbone",

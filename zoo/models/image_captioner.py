@@ -4,7 +4,8 @@ Transformer decoder) from images and their captions."""
 import keras
 
 from zoo import checks
-from zoo.models.image_captioner_backbone import RECURRENT_DECODERS, ImageCaptionerBackbone
+from zoo.models.show_and_tell_backbone import ShowAndTellBackbone
+from zoo.models.show_attend_tell_backbone import ShowAttendTellBackbone
 from zoo.models.transformer_captioner_backbone import TransformerCaptionerBackbone
 from zoo.precision import dtype_policy
 from zoo.tasks.image_captioner import ImageCaptioner
@@ -13,7 +14,11 @@ from zoo.text import TextVectorizer
 from zoo.vision.image_encoders import encoder_normalization
 from zoo.vision.image_preprocessor import ImagePreprocessor
 
-DECODERS = (*RECURRENT_DECODERS, "transformer")
+BACKBONES = {
+    "show-and-tell": ShowAndTellBackbone,
+    "show-attend-tell": ShowAttendTellBackbone,
+    "transformer": TransformerCaptionerBackbone,
+}
 # The options of `image_captioner` that only one decoder takes.
 DECODER_OPTIONS = {
     "show-and-tell": ("embedding_dim", "units", "image_pooling"),
@@ -64,9 +69,8 @@ def image_captioner(
 
     Nothing is downloaded: keras.applications encoders start from random weights or from a
     local `encoder_weights` file. The decoder's own options go to its backbone
-    (`ImageCaptionerBackbone` for show-and-tell and show-attend-tell,
-    `TransformerCaptionerBackbone`, whose defaults they keep); an option of another decoder
-    raises a TypeError.
+    (`ShowAndTellBackbone`, `ShowAttendTellBackbone` or `TransformerCaptionerBackbone`, whose
+    defaults they keep); an option of another decoder raises a TypeError.
 
     Args:
         images: the training images (any form `zoo.vision.as_image_batch` takes); only their
@@ -114,7 +118,7 @@ def image_captioner(
     >>> model.fit(images, captions, epochs=10)
     >>> model.predict(images[:2])  # -> ["a red circle above a blue square", ...]
     """
-    checks.one_of(decoder, DECODERS, "decoder")
+    checks.one_of(decoder, tuple(BACKBONES), "decoder")
     checks.known_options(
         decoder_options, DECODER_OPTIONS[decoder], f"image_captioner(decoder={decoder!r})"
     )
@@ -146,21 +150,9 @@ def image_captioner(
         decoder_options["max_sequence_length"] = caption_vectorizer.sequence_length
         if "num_layers" in decoder_options:
             decoder_options["num_decoder_layers"] = decoder_options.pop("num_layers")
-    if decoder == "transformer":
-        backbone = TransformerCaptionerBackbone(
-            caption_vectorizer.vocabulary_size,
-            **encoder_options,
-            dropout=dropout,
-            **decoder_options,
-        )
-    else:
-        backbone = ImageCaptionerBackbone(
-            caption_vectorizer.vocabulary_size,
-            **encoder_options,
-            decoder=decoder,
-            dropout=dropout,
-            **decoder_options,
-        )
+    backbone = BACKBONES[decoder](
+        caption_vectorizer.vocabulary_size, **encoder_options, dropout=dropout, **decoder_options
+    )
     model = ImageCaptioner(backbone, preprocessor, caption_vectorizer)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), sampler=sampler)
     return model

@@ -30,7 +30,7 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
         image_shape: (height, width, 3), the size of the preprocessed images.
         encoder, encoder_filters, encoder_batch_norm, encoder_alpha, encoder_weights,
             trainable_encoder, augmentation: the image encoder, as in
-            `zoo.models.ImageCaptionerBackbone`.
+            `zoo.models.RecurrentCaptionerBackbone`.
         num_encoder_layers: int >= 0, Transformer encoder layers over the grid.
         num_decoder_layers: int, Transformer decoder layers.
         hidden_dim: int, the model's width.

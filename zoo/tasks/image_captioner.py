@@ -36,8 +36,8 @@ class ImageCaptioner(Seq2Seq):
     Args:
         backbone: a keras.Model over the inputs "images", "decoder_token_ids" and
             "decoder_padding_mask", with `encode(images, None, max_length, return_attention)`,
-            `step`, `has_attention` and `grid_shape`: `zoo.models.ImageCaptionerBackbone`
-            or `zoo.models.TransformerCaptionerBackbone`.
+            `step`, `has_attention` and `grid_shape`: `zoo.models.ShowAndTellBackbone`,
+            `ShowAttendTellBackbone` or `TransformerCaptionerBackbone`.
         image_preprocessor: the `zoo.vision.ImagePreprocessor` whose output the backbone reads.
         target_vectorizer: the `zoo.text.TextVectorizer` of the captions.
 
