@@ -151,10 +151,141 @@ batches of {first["batch_size"]}.
 """
 
 
+def precision(figures):
+    """Mixed bfloat16 against float32: decoding and a training step, per model."""
+    rows = []
+    for family in ("lstm", "transformer"):
+        if family not in figures:
+            continue
+        run, name = figures[family], "LSTM" if family == "lstm" else "Transformer"
+        for setting, ms in run["decoding_ms_per_sentence"].items():
+            fp32, bf16 = ms["float32"], ms["mixed_bfloat16"]
+            rows.append(
+                f"| {name}, greedy, {setting} | {fp32:,.2f} / {bf16:,.2f} | {bf16 / fp32:.2f}x | "
+                f"{run['same_tokens'][setting]:.0%} |"
+            )
+        fp32, bf16 = (
+            run["training_ms_per_step"][policy] for policy in ("float32", "mixed_bfloat16")
+        )
+        rows.append(f"| {name}, training step | {fp32:,.0f} / {bf16:,.0f} | {bf16 / fp32:.2f}x | |")
+    table = "\n".join(rows)
+    return f"""| model, setting | ms float32 / bfloat16 | bfloat16 / float32 | same tokens |
+|---|---:|---:|---:|
+{table}
+
+Decoding in ms per sentence (32 new tokens), a training step in ms (batch 64 x 32 tokens);
+"same tokens": the share of greedy picks both policies agree on (random weights give nearly
+flat logits, so rounding can flip a pick, and the tokens after it). bfloat16 units:
+{", ".join(figures["conditions"]["bfloat16_units"]) or "none"}. {conditions(figures)}
+"""
+
+
+def decode(figures):
+    """Decoding speed: the LSTM against keras.io's loop, the Transformer against keras-hub."""
+    parts = []
+    if "ms_per_sentence" in figures:
+        parts.append(_lstm_decoding(figures))
+    if "transformer" in figures:
+        parts.append(_transformer_decoding(figures["transformer"]))
+    return "\n".join(parts) + f"\n{conditions(figures)}\n"
+
+
+def _lstm_decoding(figures):
+    ms, model = figures["ms_per_sentence"], figures["model"]
+    paths = [
+        ("ours, one `tf.function`, XLA", "ours_xla"),
+        ("ours, no XLA", "ours_no_xla"),
+        ("keras.io loop (`predict` per token)", "keras_io_loop"),
+        ("`model.predict`, strings in and out (XLA)", "model_predict"),
+    ]
+    rows = "\n".join(
+        f"| {label} | {ms[key].get('batch1', '-'):,} | {ms[key]['batch32']:,} |"
+        for label, key in paths
+    )
+    speedup, target = figures["speedup_over_keras_io_loop"], figures["target_speedup"]
+    return f"""LSTM translator (embedding {model["embedding_dim"]}, units {model["units"]}, \
+vocabulary {model["vocabulary_size"]:,}), greedy, {figures["new_tokens"]} new tokens, \
+ms per sentence:
+
+| path | batch 1 | batch 32 |
+|---|---:|---:|
+{rows}
+| **speed-up of ours (XLA) over the loop** | **{speedup["batch1"]}x** | **{speedup["batch32"]}x** |
+| target | {target["batch1"]}x | {target["batch32"]}x |
+"""
+
+
+def _transformer_decoding(run):
+    ms, ratio, model = run["ms_per_sentence"], run["ratio_keras_hub_over_ours"], run["model"]
+    columns = [(sampler, size) for sampler in ("greedy", "beam4") for size in ("batch1", "batch32")]
+
+    def cells(by_sampler):
+        return " | ".join(f"{by_sampler[sampler][size]:,}" for sampler, size in columns)
+
+    floor = run["matrix_product_floor"]
+    target = run["target"]
+    return f"""Transformer (hidden {model["hidden_dim"]}, {model["encoder_layers"]} + \
+{model["decoder_layers"]} layers, vocabulary {model["vocabulary_size"]:,}) against keras-hub's \
+`BartSeq2SeqLM.generate` of the same sizes, {run["new_tokens"]} new tokens, ms per sentence:
+
+| path | greedy b1 | greedy b32 | beam {run["num_beams"]} b1 | beam {run["num_beams"]} b32 |
+|---|---:|---:|---:|---:|
+| ours, XLA | {cells(ms["ours_xla"])} |
+| ours, no XLA | {cells(ms["ours_no_xla"])} |
+| keras-hub `generate`, XLA | {cells(ms["keras_hub_xla"])} |
+| **ratio keras-hub / ours (XLA)** | {cells(ratio["ours_xla"])} |
+| floor: the decoder's matrix products alone, XLA / NumPy | \
+{floor["batch1"]["xla_ms"]} / {floor["batch1"]["numpy_ms"]} | \
+{floor["batch32"]["xla_ms"]} / {floor["batch32"]["numpy_ms"]} | - | - |
+
+Targets: a ratio of at least {target["ratio_batch32_at_least"]}x at batch 32, greedy and beam; \
+at most {target["ours_xla_greedy_batch1_ms_at_most"]} ms per sentence greedy at batch 1.
+"""
+
+
+def train(figures):
+    """Training throughput: zoo's batches and precision against keras.io's fixed-length ones."""
+    rows = []
+    for kind in ("transformer", "lstm"):
+        if kind not in figures:
+            continue
+        run = figures[kind]
+
+        def rate(name, run=run):
+            return f"{run[name]['real_target_tokens_per_second']:,.0f}"
+
+        rows.append(
+            f"| `{run['zoo_model']}` | {rate('zoo')} ({run['zoo']['padding_efficiency']:.0%}) | "
+            f"{rate('zoo_float32')} | {rate('reference')} "
+            f"({run['reference']['padding_efficiency']:.0%}) | **{run['speedup']}x** = "
+            f"{run['batching_speedup']}x x {run['precision_speedup']}x |"
+        )
+    table = "\n".join(rows)
+    dtype = next(figures[kind]["zoo_dtype"] for kind in ("transformer", "lstm") if kind in figures)
+    text = f"""| model | zoo, {dtype} (real share of padded tokens) | zoo, float32 | \
+reference, float32 | ratio = batches x precision |
+|---|---:|---:|---:|---:|
+{table}
+
+Real target tokens per second (the labels that carry loss weight) on {figures["data"]}.
+"""
+    if "captioner" in figures:
+        run = figures["captioner"]
+        text += f"""`{run["model"]}` over a frozen MobileNet: \
+{run["cached_features"]["steps_per_second"]} steps/s on feature grids computed once, \
+{run["encoder_every_step"]["steps_per_second"]} running the encoder every step: \
+**{run["speedup"]}x**.
+"""
+    return text + f"{conditions(figures)}\n"
+
+
 RENDERERS = {
     "both_directions": both_directions,
     "caption": caption,
+    "decode": decode,
+    "precision": precision,
     "serve": serve,
+    "train": train,
     "translate": translate,
 }
 

@@ -215,12 +215,12 @@ def matrix_product_floor(backbone, batch_size, repeats):
     for layer in backbone.decoder_layers:
         own, cross = layer.self_attention, layer.cross_attention
         qkv = np.concatenate(
-            [flat_kernel(dense) for dense in (own._query_dense, own._key_dense, own._value_dense)],
+            [flat_kernel(dense) for dense in (own.query_dense, own.key_dense, own.value_dense)],
             axis=1,
         )
         layers.append(
-            [qkv, flat_kernel(own._output_dense, input_axes=2), flat_kernel(cross._query_dense)]
-            + [flat_kernel(cross._output_dense, input_axes=2)]
+            [qkv, flat_kernel(own.output_dense, input_axes=2), flat_kernel(cross.query_dense)]
+            + [flat_kernel(cross.output_dense, input_axes=2)]
             + [flat_kernel(layer.intermediate_dense), flat_kernel(layer.output_dense)]
         )
     output = np.ascontiguousarray(backbone.target_embedding.embeddings.numpy().T)
