@@ -94,7 +94,9 @@ def translate(*runs):
     beam = f"beam{runs[0]['decode']['num_beams']}"
     rows = "\n".join(
         f"| `{run['model']}` | {run['parameters']:,} | {run['epochs_run']:.2f} | "
-        f"{run['train_target_tokens_per_second']:,.0f} | {run['bleu']['validation_greedy']} | "
+        f"{run['train_target_tokens_per_second']:,.0f} | "
+        f"{run['final_metrics']['loss']} / {run['final_metrics']['val_loss']} | "
+        f"{run['bleu']['validation_greedy']} | "
         f"{run['bleu']['test_greedy']} / {run['bleu'][f'test_{beam}']} | "
         f"{run['decode_ms_per_sentence']['greedy']} / {run['decode_ms_per_sentence'][beam]} |"
         for run in runs
@@ -102,9 +104,9 @@ def translate(*runs):
     first, data = runs[0], runs[0]["data"]
     ran = "\n".join(f"- {conditions(run)}" for run in runs)
     budget = f"{first['budget_minutes']:g} min"
-    return f"""| model | parameters | epochs in {budget} | target tokens/s | BLEU val (greedy) | \
-BLEU test2016 greedy / {beam} | ms per sentence greedy / {beam} |
-|---|---:|---:|---:|---:|---:|---:|
+    return f"""| model | parameters | epochs in {budget} | target tokens/s | loss train / val | \
+BLEU val (greedy) | BLEU test2016 greedy / {beam} | ms per sentence greedy / {beam} |
+|---|---:|---:|---:|---:|---:|---:|---:|
 {rows}
 
 Multi30k {data["source_language"]}→{data["target_language"]}, {data["train_pairs"]:,} training
@@ -180,6 +182,10 @@ flat logits, so rounding can flip a pick, and the tokens after it). bfloat16 uni
 """
 
 
+def milliseconds(value):
+    return f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
+
+
 def decode(figures):
     """Decoding speed: the LSTM against keras.io's loop, the Transformer against keras-hub."""
     parts = []
@@ -199,7 +205,8 @@ def _lstm_decoding(figures):
         ("`model.predict`, strings in and out (XLA)", "model_predict"),
     ]
     rows = "\n".join(
-        f"| {label} | {ms[key].get('batch1', '-'):,} | {ms[key]['batch32']:,} |"
+        f"| {label} | {milliseconds(ms[key]['batch1']) if 'batch1' in ms[key] else '-'} | "
+        f"{milliseconds(ms[key]['batch32'])} |"
         for label, key in paths
     )
     speedup, target = figures["speedup_over_keras_io_loop"], figures["target_speedup"]
@@ -211,7 +218,7 @@ ms per sentence:
 |---|---:|---:|
 {rows}
 | **speed-up of ours (XLA) over the loop** | **{speedup["batch1"]}x** | **{speedup["batch32"]}x** |
-| target | {target["batch1"]}x | {target["batch32"]}x |
+| target | {target["batch1"]:g}x | {target["batch32"]:g}x |
 """
 
 
@@ -220,7 +227,7 @@ def _transformer_decoding(run):
     columns = [(sampler, size) for sampler in ("greedy", "beam4") for size in ("batch1", "batch32")]
 
     def cells(by_sampler):
-        return " | ".join(f"{by_sampler[sampler][size]:,}" for sampler, size in columns)
+        return " | ".join(milliseconds(by_sampler[sampler][size]) for sampler, size in columns)
 
     floor = run["matrix_product_floor"]
     target = run["target"]
@@ -235,11 +242,11 @@ def _transformer_decoding(run):
 | keras-hub `generate`, XLA | {cells(ms["keras_hub_xla"])} |
 | **ratio keras-hub / ours (XLA)** | {cells(ratio["ours_xla"])} |
 | floor: the decoder's matrix products alone, XLA / NumPy | \
-{floor["batch1"]["xla_ms"]} / {floor["batch1"]["numpy_ms"]} | \
-{floor["batch32"]["xla_ms"]} / {floor["batch32"]["numpy_ms"]} | - | - |
+{milliseconds(floor["batch1"]["xla_ms"])} / {milliseconds(floor["batch1"]["numpy_ms"])} | \
+{milliseconds(floor["batch32"]["xla_ms"])} / {milliseconds(floor["batch32"]["numpy_ms"])} | - | - |
 
-Targets: a ratio of at least {target["ratio_batch32_at_least"]}x at batch 32, greedy and beam; \
-at most {target["ours_xla_greedy_batch1_ms_at_most"]} ms per sentence greedy at batch 1.
+Targets: a ratio of at least {target["ratio_batch32_at_least"]:g}x at batch 32, greedy and \
+beam; at most {target["ours_xla_greedy_batch1_ms_at_most"]:g} ms per sentence greedy at batch 1.
 """
 
 
