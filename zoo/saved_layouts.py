@@ -2,7 +2,7 @@
 
 Keras files a layer's weights under a path made of the snake-cased class names of the objects
 that hold it, so splitting a class moves its weights. The captioners' `ImageCaptionerBackbone`
-(one class for two decoders, until December 2026) is now `ShowAndTellBackbone` and
+(one class for both recurrent decoders in earlier versions) is now `ShowAndTellBackbone` and
 `ShowAttendTellBackbone`: `current_layout` rewrites a copy of an archive that holds one, its
 config and its weights' paths. The user's file is never changed.
 """
