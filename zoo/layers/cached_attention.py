@@ -30,9 +30,9 @@ class CachedMultiHeadAttention(keras.layers.Layer):
     cache_length, head_dim] (head-major, see `zoo.layers.head_major_attention`), and
     `cache_index`, the query's own keys and values (one product with the three kernels side
     by side, faster than three at batch 1: `bench/README.md`) are written into the cache at
-    that index and the query attends over the whole cache, so shapes stay static under XLA; with `cache` alone, the cache holds
-    precomputed keys and values (`key_value(encoder_outputs)`, for cross-attention) and
-    `value` goes unread. Keys and values stay two tensors, unlike
+    that index and the query attends over the whole cache, so shapes stay static under XLA;
+    with `cache` alone, the cache holds precomputed keys and values
+    (`key_value(encoder_outputs)`, for cross-attention) and `value` goes unread. Keys and values stay two tensors, unlike
     `keras_hub.layers.CachedMultiHeadAttention`'s one stacked cache, which every step splits
     and stacks back whole (1.67x slower: `bench/README.md`, "Figures behind choices").
 
