@@ -32,9 +32,10 @@ class CachedMultiHeadAttention(keras.layers.Layer):
     by side, faster than three at batch 1: `bench/README.md`) are written into the cache at
     that index and the query attends over the whole cache, so shapes stay static under XLA;
     with `cache` alone, the cache holds precomputed keys and values
-    (`key_value(encoder_outputs)`, for cross-attention) and `value` goes unread. Keys and values stay two tensors, unlike
-    `keras_hub.layers.CachedMultiHeadAttention`'s one stacked cache, which every step splits
-    and stacks back whole (1.67x slower: `bench/README.md`, "Figures behind choices").
+    (`key_value(encoder_outputs)`, for cross-attention) and `value` goes unread. Keys and
+    values stay two tensors, unlike `keras_hub.layers.CachedMultiHeadAttention`'s one
+    stacked cache, which every step splits and stacks back whole (slower: `bench/README.md`,
+    "Figures behind choices").
 
     Args:
         num_heads: int, attention heads.
