@@ -132,8 +132,8 @@ def caption(*records):
         f"{bleu(run, 'greedy')} | {bleu(run, beam)} |"
         for run in runs
     )
-    published = "\n".join(
-        f"| published: {paper['paper']} | | | | {paper.get('bleu_1', '-')} / "
+    published = "".join(
+        f"\n| published: {paper['paper']} | | | | {paper.get('bleu_1', '-')} / "
         f"{paper.get('bleu_4', '-')} |"
         for label, paper in first["published"].items()
         if label in {run["run"] for run in runs}
@@ -143,8 +143,7 @@ def caption(*records):
     return f"""| run / encoder | epochs in {first["budget_minutes"]:g} min | test loss | \
 BLEU-1 / 4 greedy | BLEU-1 / 4 {beam} |
 |---|---:|---:|---:|---:|
-{rows}
-{published}
+{rows}{published}
 
 Flickr8k: {data["train_images"]:,} training images, BLEU on the {data["test_images"]:,} test
 images against {data["references"]} (sacrebleu); encoder phases: {", ".join(sorted(phases))};
