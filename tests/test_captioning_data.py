@@ -178,11 +178,11 @@ def test_shapes_captions_images_go_through_the_preprocessor_unchanged():
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"n": 0}, "n=0"),
-        ({"n": 2.5}, "n=2.5"),
-        ({"n": True}, "n=True"),
-        ({"n": 2, "image_size": 16}, "image_size=16"),
-        ({"n": 2, "image_size": 64.0}, "image_size=64.0"),
+        ({"n": 0}, "`n` must be an int of at least 1, got 0."),
+        ({"n": 2.5}, "`n` must be an int of at least 1, got 2.5."),
+        ({"n": True}, "`n` must be an int of at least 1, got True."),
+        ({"n": 2, "image_size": 16}, "`image_size` must be an int of at least 32, got 16."),
+        ({"n": 2, "image_size": 64.0}, "`image_size` must be an int of at least 32, got 64.0."),
     ],
 )
 def test_shapes_captions_bad_arguments_are_named(arguments, message):

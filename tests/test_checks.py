@@ -48,6 +48,26 @@ def test_positive_int_allow_none():
         checks.positive_int(0, "key_dim", allow_none=True)
 
 
+@pytest.mark.parametrize("value", [3, 10, np.int64(3)])
+def test_int_at_least_accepts_the_minimum_and_above(value):
+    checks.int_at_least(value, "sequence_length", 3, "start, one token, end")
+
+
+@pytest.mark.parametrize("value", [2, -1, 3.0, True, None, "3"])
+def test_int_at_least_names_the_minimum_and_why(value):
+    message = (
+        f"`sequence_length` must be an int of at least 3 (start, one token, end), got {value!r}."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        checks.int_at_least(value, "sequence_length", 3, "start, one token, end")
+
+
+def test_int_at_least_allow_none():
+    checks.int_at_least(None, "top_k", 1, allow_none=True)
+    with pytest.raises(ValueError, match=re.escape("`top_k` must be an int of at least 1 or None")):
+        checks.int_at_least(0, "top_k", 1, allow_none=True)
+
+
 def test_known_options_names_the_unknown_ones():
     checks.known_options({"units": 8}, ["units", "cell"], "builder")
     message = "Unexpected arguments to `builder`: ['unit']; its options are ['cell', 'units']."

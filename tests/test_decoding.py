@@ -1,5 +1,7 @@
 """Tests of zoo.decoding against NumPy reference decoders on a toy Markov model."""
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -359,7 +361,8 @@ def test_decoding_in_a_reloaded_saved_model(sampler, tmp_path):
     ],
 )
 def test_bad_arguments_are_named(sampler_class, arguments, name):
-    with pytest.raises(ValueError, match=f"{name}={list(arguments.values())[0]}"):
+    (value,) = arguments.values()
+    with pytest.raises(ValueError, match=rf"^`{name}` must .*, got {re.escape(repr(value))}\.$"):
         sampler_class(**arguments)
 
 

@@ -28,6 +28,19 @@ def positive_int(value, name, allow_none=False):
         raise ValueError(f"`{name}` must be {kind}, got {value!r}.")
 
 
+def int_at_least(value, name, minimum, why=None, allow_none=False):
+    """Raises unless `value` is an int (NumPy integers included, bools not) of at least
+    `minimum`; `why` says in a few words why that minimum (e.g. "start, one token, end")."""
+    if allow_none and value is None:
+        return
+    if not _is_number(value, numbers.Integral) or value < minimum:
+        reason = f" ({why})" if why else ""
+        alternative = " or None" if allow_none else ""
+        raise ValueError(
+            f"`{name}` must be an int of at least {minimum}{reason}{alternative}, got {value!r}."
+        )
+
+
 def renamed_option(options, old, new):
     """`options` (a dict of keyword arguments) with the option given under its former name
     `old` passed as `new`, with a DeprecationWarning; TypeError when both are given."""

@@ -5,7 +5,7 @@ import pathlib
 
 import numpy as np
 
-from zoo.checks import is_int
+from zoo import checks
 from zoo.datasets.shapes import shape_mask
 
 # Class ids: a mask pixel holds the index of its class here.
@@ -40,8 +40,7 @@ def shapes_segmentation(n, seed=0, image_size=64):
     >>> images.shape, masks.shape, set(masks.ravel().tolist()) <= {0, 1, 2, 3}
     ((2, 48, 63, 3), (2, 48, 63), True)
     """
-    if not is_int(n) or n < 1:
-        raise ValueError(f"`n` must be an int of at least 1, got n={n!r}.")
+    checks.int_at_least(n, "n", 1)
     height, width = _image_size(image_size)
     rng = np.random.default_rng(seed)
     images = np.empty((n, height, width, 3), dtype=np.uint8)
@@ -54,11 +53,11 @@ def shapes_segmentation(n, seed=0, image_size=64):
 
 
 def _image_size(image_size):
-    size = (image_size, image_size) if is_int(image_size) else image_size
+    size = (image_size, image_size) if checks.is_int(image_size) else image_size
     if not (
         isinstance(size, (tuple, list))
         and len(size) == 2
-        and all(is_int(side) and side >= _MIN_IMAGE_SIZE for side in size)
+        and all(checks.is_int(side) and side >= _MIN_IMAGE_SIZE for side in size)
     ):
         raise ValueError(
             f"`image_size` must be an int of at least {_MIN_IMAGE_SIZE} or a (height, width) "

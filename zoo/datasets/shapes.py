@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from zoo.checks import is_int
+from zoo import checks
 
 COLORS = ("red", "green", "blue", "yellow")
 SHAPES = ("circle", "square", "triangle")
@@ -64,13 +64,8 @@ def shapes_captions(n, seed=0, image_size=64):
     a green triangle left of a blue square
     a green circle left of a yellow triangle
     """
-    if not is_int(n) or n < 1:
-        raise ValueError(f"`n` must be an int of at least 1, got n={n!r}.")
-    if not is_int(image_size) or image_size < _MIN_IMAGE_SIZE:
-        raise ValueError(
-            f"`image_size` must be an int of at least {_MIN_IMAGE_SIZE}, "
-            f"got image_size={image_size!r}."
-        )
+    checks.int_at_least(n, "n", 1)
+    checks.int_at_least(image_size, "image_size", _MIN_IMAGE_SIZE)
     rng = np.random.default_rng(seed)
     images = np.empty((n, image_size, image_size, 3), dtype=np.uint8)
     captions = []

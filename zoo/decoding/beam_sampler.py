@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from zoo import checks
 from zoo.decoding.sampler import DecodeResult, Sampler, write_at_position
 from zoo.decoding.top_k import top_k
 
@@ -39,12 +40,8 @@ class BeamSampler(Sampler):
     """
 
     def __init__(self, num_beams=4, length_penalty=0.0, return_all_beams=False):
-        if not (isinstance(num_beams, int) and num_beams >= 1):
-            raise ValueError(f"`num_beams` must be an int >= 1, got num_beams={num_beams!r}.")
-        if not length_penalty >= 0:
-            raise ValueError(
-                f"`length_penalty` must be >= 0, got length_penalty={length_penalty!r}."
-            )
+        checks.int_at_least(num_beams, "num_beams", 1)
+        checks.non_negative_number(length_penalty, "length_penalty")
         self.num_beams = num_beams
         self.length_penalty = length_penalty
         self.return_all_beams = return_all_beams

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from zoo import checks
 from zoo.decoding.sampler import Sampler
 
 
@@ -34,14 +35,12 @@ class RandomSampler(Sampler):
     """
 
     def __init__(self, temperature=1.0, top_k=None, top_p=None, seed=None):
-        if not temperature > 0:
-            raise ValueError(f"`temperature` must be > 0, got temperature={temperature!r}.")
-        if top_k is not None and not (isinstance(top_k, int) and top_k >= 1):
-            raise ValueError(f"`top_k` must be an int >= 1 or None, got top_k={top_k!r}.")
+        checks.positive_number(temperature, "temperature")
+        checks.int_at_least(top_k, "top_k", 1, allow_none=True)
         if top_p is not None and not 0 < top_p <= 1:
-            raise ValueError(f"`top_p` must be in (0, 1] or None, got top_p={top_p!r}.")
+            raise ValueError(f"`top_p` must be in (0, 1] or None, got {top_p!r}.")
         if seed is not None and not (isinstance(seed, int) and -(2**31) <= seed < 2**31):
-            raise ValueError(f"`seed` must be an int32 or None, got seed={seed!r}.")
+            raise ValueError(f"`seed` must be an int32 or None, got {seed!r}.")
         self.temperature = temperature
         self.top_k = top_k
         self.top_p = top_p

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from zoo import checks
 from zoo.layers.luong_attention import LuongAttention
 from zoo.layers.masked_softmax import masked_softmax
 
@@ -51,8 +52,7 @@ class LuongLocalAttention(LuongAttention):
 
     def __init__(self, score="general", units=None, window=10, predictive=True, **kwargs):
         super().__init__(score=score, units=units, **kwargs)
-        if isinstance(window, bool) or not isinstance(window, int) or window < 0:
-            raise ValueError(f"`window` must be an int >= 0, got {window!r}.")
+        checks.int_at_least(window, "window", 0)
         if not isinstance(predictive, bool):
             raise ValueError(f"`predictive` must be a bool, got {predictive!r}.")
         self.window = window

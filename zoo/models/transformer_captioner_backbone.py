@@ -3,6 +3,7 @@
 import keras
 import keras_hub
 
+from zoo import checks
 from zoo.models.image_features import ImageFeatures
 from zoo.models.inputs import captioning_inputs
 from zoo.models.transformer_decoding import TransformerDecoding, check_transformer_options
@@ -86,10 +87,7 @@ class TransformerCaptionerBackbone(ImageFeatures, TransformerDecoding):
             intermediate_dim=intermediate_dim,
             max_sequence_length=max_sequence_length,
         )
-        if not isinstance(num_encoder_layers, int) or num_encoder_layers < 0:
-            raise ValueError(
-                f"`num_encoder_layers` must be an int >= 0, got {num_encoder_layers!r}."
-            )
+        checks.int_at_least(num_encoder_layers, "num_encoder_layers", 0)
         # === Config ===
         self.vocabulary_size = vocabulary_size
         self.num_encoder_layers = num_encoder_layers

@@ -94,8 +94,7 @@ class UNetBackbone(Backbone):
     ):
         for value, name in ((depth, "depth"), (filters, "filters")):
             checks.positive_int(value, name)
-        if not checks.is_int(num_classes) or num_classes < 2:
-            raise ValueError(f"`num_classes` must be an int of at least 2, got {num_classes!r}.")
+        checks.int_at_least(num_classes, "num_classes", 2)
         checks.fraction(dropout, "dropout")
         checks.one_of(upsampling, UPSAMPLINGS, "upsampling")
         if encoder is not None:

@@ -28,11 +28,7 @@ def add_sentinels(vocabulary, count=100):
     >>> vocabulary = zoo.text.add_sentinels(zoo.text.learn_vocabulary(texts, 8000))
     >>> vectorizer = zoo.text.TextVectorizer(vocabulary)
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 2:
-        raise ValueError(
-            f"`count` must be an int of at least 2 (a span's sentinel and the final one), "
-            f"got {count!r}."
-        )
+    checks.int_at_least(count, "count", 2, "a span's sentinel and the final one")
     vocabulary = list(vocabulary)
     sentinels = [SENTINEL_FORMAT.format(index) for index in range(count)]
     known = set(vocabulary)

@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from zoo import checks
+
 
 class Vectorizer:
     """Base class of the vectorizers: packs token ids for a model and reads them back.
@@ -22,11 +24,7 @@ class Vectorizer:
     begin_token_id = None
 
     def __init__(self, sequence_length=64):
-        if not isinstance(sequence_length, int) or sequence_length < 3:
-            raise ValueError(
-                f"`sequence_length` must be an int of at least 3 (start, one token, end), "
-                f"got {sequence_length!r}."
-            )
+        checks.int_at_least(sequence_length, "sequence_length", 3, "start, one token, end")
         self.sequence_length = sequence_length
 
     def __call__(self, texts, add_start=True, add_end=True):
