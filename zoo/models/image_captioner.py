@@ -30,6 +30,7 @@ DECODER_OPTIONS = {
         "attention_inference",
         "entropy_regularization",
         "attention_regularization",
+        "grid_positions",
     ),
     "transformer": (
         "hidden_dim",
@@ -104,7 +105,8 @@ def image_captioner(
             "show-attend-tell": `embedding_dim`, `units`, `attention_units` (None: `units`),
             `attention` ("soft", or "hard": one grid cell per word, Xu et al.'s stochastic
             hard attention), `attention_inference` (hard: "argmax" or "expectation"),
-            `entropy_regularization` (hard: 0.01), `attention_regularization` (1.0);
+            `entropy_regularization` (hard: 0.01), `attention_regularization` (1.0),
+            `grid_positions` (False: True adds a learned embedding of each cell's position);
             "transformer": `hidden_dim` (256), `num_layers` (decoder layers, 2),
             `num_encoder_layers` (over the grid, 1; 0: none), `num_heads` (4),
             `intermediate_dim` (1024).

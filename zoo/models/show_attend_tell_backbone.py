@@ -2,6 +2,7 @@
 attention, soft (a weighted sum) or hard (one cell)."""
 
 import keras
+import keras_hub
 from keras import ops
 
 from zoo import checks
@@ -39,6 +40,10 @@ class ShowAttendTellBackbone(RecurrentCaptionerBackbone):
         entropy_regularization: float >= 0, the weight of hard attention's entropy term.
         attention_regularization: float >= 0, the weight of the doubly stochastic penalty
             (0 turns it off).
+        grid_positions: bool, whether a learned embedding of each grid cell's position is
+            added to its features before the decoder reads them (not in the paper, whose
+            features come from a large pretrained CNN: it lets a cell say where it is, so
+            the cell hard attention reads can be the one a word is about).
         **kwargs: the image encoder, `embedding_dim`, `units`, `dropout` and `dtype`, as
             `zoo.models.RecurrentCaptionerBackbone` takes them, and keras.Model's `name`.
 
@@ -58,18 +63,29 @@ class ShowAttendTellBackbone(RecurrentCaptionerBackbone):
         attention_inference="argmax",
         entropy_regularization=0.01,
         attention_regularization=1.0,
+        grid_positions=False,
         **kwargs,
     ):
         checks.one_of(attention, ATTENTIONS, "attention")
         checks.one_of(attention_inference, INFERENCE_RULES, "attention_inference")
+        if not isinstance(grid_positions, bool):
+            raise ValueError(f"`grid_positions` must be a bool, got {grid_positions!r}.")
         self.attention_units = attention_units
         self.attention_name = attention
         self.attention_inference = attention_inference
         self.entropy_regularization = entropy_regularization
         self.attention_regularization = attention_regularization
+        self.grid_positions = grid_positions
         super().__init__(vocabulary_size, **kwargs)
 
     def _build_decoder(self, dtype):
+        self.grid_position_embedding = (
+            keras_hub.layers.PositionEmbedding(
+                self.grid_shape[0] * self.grid_shape[1], dtype=dtype, name="grid_positions"
+            )
+            if self.grid_positions
+            else None
+        )
         self.initial_hidden = keras.layers.Dense(
             self.units, "tanh", dtype=dtype, name="initial_hidden"
         )
@@ -106,6 +122,7 @@ class ShowAttendTellBackbone(RecurrentCaptionerBackbone):
         )
 
     def _logits_from_features(self, features, token_ids, padding_mask, training=None):
+        features = self._with_positions(features)
         outputs, weights, *read_positions = self.decoder(
             self._embed(token_ids, training),
             self._initial_states(features),
@@ -124,12 +141,18 @@ class ShowAttendTellBackbone(RecurrentCaptionerBackbone):
             )
         return logits
 
+    def _with_positions(self, features):
+        if self.grid_position_embedding is None:
+            return features
+        return features + self.grid_position_embedding(features)
+
     def _initial_states(self, features):
         """Xu et al.: the LSTM's first state from the mean of the grid's feature vectors."""
         pooled = ops.mean(features, axis=1)
         return [[self.initial_hidden(pooled), self.initial_memory(pooled)]]
 
     def _initial_cache(self, features):
+        features = self._with_positions(features)
         state = self.decoder.initial_state(self._initial_states(features))
         return {"decoder_state": state, **self.attention_cache(features)}
 
@@ -141,4 +164,5 @@ class ShowAttendTellBackbone(RecurrentCaptionerBackbone):
             "attention_inference": self.attention_inference,
             "entropy_regularization": self.entropy_regularization,
             "attention_regularization": self.attention_regularization,
+            "grid_positions": self.grid_positions,
         }
