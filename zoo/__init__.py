@@ -51,7 +51,7 @@ from zoo.plotting import (  # noqa: E402
 )
 from zoo.precision import dtype_policy  # noqa: E402
 from zoo.preset import from_preset, presets  # noqa: E402
-from zoo.saved_layouts import current_layout  # noqa: E402
+from zoo.saved_layouts import current_layout as _current_layout  # noqa: E402
 from zoo.tasks import ImageCaptioner, ImageSegmenter, Seq2Seq  # noqa: E402
 
 
@@ -75,7 +75,7 @@ def load(filepath):
         )
     with tempfile.TemporaryDirectory() as directory:
         # A file of an earlier zoo's layout loads from an upgraded copy.
-        current = current_layout(path, directory) if os.path.isfile(path) else path
+        current = _current_layout(path, directory) if os.path.isfile(path) else path
         model = keras.saving.load_model(current, safe_mode=True)
     # A zoo model: a task, or a backbone saved on its own.
     if not keras.saving.get_registered_name(type(model)).startswith("zoo>"):
