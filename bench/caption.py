@@ -116,6 +116,13 @@ def parse_args():
         "--max-epochs", type=int, default=1000, help="most epochs, budget left or not"
     )
     parser.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="end a phase after this many epochs without a lower validation loss, keeping the "
+        "weights of its best epoch (default: train the whole budget, keep the last weights)",
+    )
+    parser.add_argument(
         "--max-train-images", type=int, default=None, help="train on the first N images only"
     )
     parser.add_argument(
@@ -196,6 +203,12 @@ def train_phase(model, name, train, validation, seconds, initial_epoch, args):
     """Fits for `seconds` of wall clock (tracing and validation included); returns the
     phase's figures."""
     counter = BatchMeter()
+    callbacks = [zoo.callbacks.TimeLimit(seconds), counter]
+    if args.patience is not None:
+        best = keras.callbacks.EarlyStopping(
+            "val_loss", patience=args.patience, restore_best_weights=True, verbose=1
+        )
+        callbacks.append(best)
     start = time.perf_counter()
     history = model.fit(
         *train,
@@ -203,7 +216,7 @@ def train_phase(model, name, train, validation, seconds, initial_epoch, args):
         epochs=args.max_epochs,
         initial_epoch=initial_epoch,
         validation_data=validation,
-        callbacks=[zoo.callbacks.TimeLimit(seconds), counter],
+        callbacks=callbacks,
         verbose=2,
     )
     fit_seconds = time.perf_counter() - start
@@ -223,6 +236,12 @@ def train_phase(model, name, train, validation, seconds, initial_epoch, args):
         "token_accuracy": _rounded_list(history.history.get("token_accuracy", [])),
         "validation_loss": _rounded_list(history.history.get("val_loss", [])),
         "validation_token_accuracy": _rounded_list(history.history.get("val_token_accuracy", [])),
+        # The epoch (counted from the phase's first) whose weights the phase ends with.
+        "kept_epoch": (
+            best.best_epoch - initial_epoch + 1
+            if args.patience is not None
+            else len(counter.batches_per_epoch)
+        ),
     }
 
 
@@ -405,7 +424,8 @@ def report_run(figures, num_beams):
             f"  {phase['phase']}: learning rate {phase['learning_rate']:g}, "
             f"{phase['trainable_parameters']:,} trainable parameters, "
             f"{phase['epochs_run']:.2f} epochs ({phase['train_steps']} steps) in "
-            f"{phase['fit_seconds']:.0f}s; validation loss (token accuracy) per epoch: {losses}"
+            f"{phase['fit_seconds']:.0f}s; validation loss (token accuracy) per epoch: {losses}; "
+            f"weights kept: epoch {phase['kept_epoch']}"
         )
     title, published = PUBLISHED.get(figures["run"], ("no published figure", {}))
     bleu = figures["bleu"]
@@ -485,6 +505,7 @@ def main():
         "fine_tune_fraction": args.fine_tune_fraction,
         "fine_tune_layers": args.fine_tune_layers,
         "batch_size": args.batch_size,
+        "patience": args.patience,
         "num_beams": args.num_beams,
         "length_penalty": args.length_penalty,
         "seed": args.seed,
