@@ -65,8 +65,7 @@ class SpanCorruption:
         # count through `unbatch`) lets Keras show the steps and not warn that data ran out.
         examples = -(-int(tf.size(token_ids.flat_values)) // example_length)
         return (
-            tf.data.Dataset.from_tensor_slices(token_ids)
-            .shuffle(len(texts), reshuffle_each_iteration=True)
+            reshuffled(tf.data.Dataset.from_tensor_slices(token_ids))
             .unbatch()
             .batch(example_length)
             .map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)

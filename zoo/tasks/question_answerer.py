@@ -8,6 +8,7 @@ from zoo import checks
 from zoo.tasks.inputs import as_label_list, as_text_list, label_ids, validation_parts
 from zoo.tasks.task import Task, evaluates_raw_inputs, requested
 from zoo.text.segmentation import split_sentences
+from zoo.training.batching import reshuffled
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -118,7 +119,7 @@ class QuestionAnswerer(Task):
         stories, questions, _, answer_ids = self._checked(stories, questions, answers)
         dataset = tf.data.Dataset.from_tensor_slices((stories, questions, answer_ids))
         if shuffle:
-            dataset = dataset.shuffle(len(answer_ids), reshuffle_each_iteration=True)
+            dataset = reshuffled(dataset)
         dataset = dataset.batch(batch_size).map(
             lambda story, question, answer: (self.preprocess(story, question), answer)
         )

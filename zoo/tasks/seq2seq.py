@@ -85,20 +85,17 @@ class Seq2Seq(TextGeneration, Task):
         Args:
             optimizer: "auto" (Adam, learning rate 1e-3, gradient norm clipped to 1) or any
                 Keras optimizer.
-            loss: "auto" (token cross-entropy averaged over real, unpadded tokens, with
-                `label_smoothing`) or a loss.
+            loss: "auto" (`zoo.losses.LabelSmoothedCrossentropy`: token cross-entropy with
+                `label_smoothing`, averaged over the real, unpadded tokens of the global
+                batch, under a tf.distribute strategy too) or a loss.
             weighted_metrics: "auto" (token accuracy over real tokens) or a list of metrics.
             sampler: the decoding strategy `predict`, `evaluate` and `export` use by default:
                 a `zoo.decoding.Sampler` or its name ("greedy", "beam", "random").
             label_smoothing: float in [0, 1), the "auto" loss's label smoothing.
             **kwargs: passed to `keras.Model.compile`.
         """
-        if loss == "auto" and label_smoothing:
+        if loss == "auto":
             loss = LabelSmoothedCrossentropy(label_smoothing)
-        elif loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(
-                from_logits=True, reduction="mean_with_sample_weight"
-            )
         if weighted_metrics == "auto":
             weighted_metrics = [keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")]
         kwargs.setdefault("metrics", None)  # its accuracy is weighted: real tokens only

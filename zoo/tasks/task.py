@@ -65,6 +65,23 @@ class Task(keras.Model):
             dataset, kwargs["steps_per_epoch"] = dataset.repeat(), steps
         return super().fit(dataset, shuffle=False, **kwargs)
 
+    def train_step(self, data):
+        return _with_worker_axis(super().train_step(data))
+
+    def test_step(self, data):
+        return _with_worker_axis(super().test_step(data))
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a tf.distribute strategy, Keras builds the compiled loss and metrics from the
+        # first batch averaged over the replicas, which fails on zoo's batches: bool padding
+        # masks cannot be summed, and replicas' batches may differ in size. Their spec (shapes
+        # and dtypes) is all that building needs.
+        if iterator is not None and data_batch is None:
+            dataset = iterator.data_adapter.get_tf_dataset()
+            if isinstance(dataset, tf.data.Dataset):
+                iterator, data_batch = None, dataset.element_spec
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     # === Evaluation ===
     def evaluate_batches(self, dataset, **kwargs):
         """`keras.Model.evaluate` on a dataset of ready batches: a dict of the compiled
@@ -123,6 +140,19 @@ class Task(keras.Model):
             if config.get(key) is not None:
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _with_worker_axis(logs):
+    """A step's logs, each given a leading axis of one under a multi-worker strategy:
+    Keras (3.15) averages them across workers over axis 0, which scalars lack
+    (tensorflow/tensorflow#72388)."""
+    strategy = tf.distribute.get_strategy()
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return logs
+    cluster = strategy.cluster_resolver.cluster_spec()
+    if sum(cluster.num_tasks(job) for job in cluster.jobs) < 2:
+        return logs
+    return {name: tf.reshape(value, [1]) for name, value in logs.items()}
 
 
 def evaluates_raw_inputs(evaluate):

@@ -7,6 +7,9 @@ holds either `batch_size` examples or as many as fit in `batch_tokens` padded to
 (fairseq's `--max-tokens`, OpenNMT-tf's `batch_type: tokens`).
 """
 
+import json
+import os
+
 import numpy as np
 import tensorflow as tf
 
@@ -34,8 +37,20 @@ def check_batching(batch_size, batch_tokens):
 
 
 def reshuffled(dataset):
-    """`dataset` (of known size) in a new random order every time it is iterated."""
-    return dataset.shuffle(int(dataset.cardinality()), reshuffle_each_iteration=True)
+    """`dataset` (of known size) in a new random order every time it is iterated.
+
+    On a worker of a cluster (`TF_CONFIG` names one), the orders are seeded so that every
+    worker draws the same ones, as a multi-worker strategy needs (each worker trains on its
+    share of every global batch, which all of them build): they follow TensorFlow's global
+    seed (`keras.utils.set_random_seed`, the same on every worker) if one is set.
+    """
+    seed = 0 if in_cluster() else None
+    return dataset.shuffle(int(dataset.cardinality()), seed, reshuffle_each_iteration=True)
+
+
+def in_cluster():
+    """Whether `TF_CONFIG` names a cluster this process is a task of."""
+    return bool(json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster"))
 
 
 class LengthBuckets:
