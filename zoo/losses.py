@@ -1,10 +1,12 @@
-"""Token cross-entropy on sparse labels, label-smoothed, averaged over the real tokens of
-the global batch.
+"""The losses of zoo's tasks: cross-entropies on sparse labels whose means are those of the
+global batch under tf.distribute.
 
-Keras' SparseCategoricalCrossentropy has no `label_smoothing`, and the dense
-CategoricalCrossentropy needs one-hot labels the size of the whole vocabulary. Under a
-tf.distribute strategy, Keras averages the replicas' own means, which weighs a token of a
-replica holding few real tokens more than one of a replica holding many.
+Under a tf.distribute strategy, Keras averages the replicas' own means, which weighs an
+example (or a real token) of a replica holding few of them more than one of a replica
+holding many: length-bucketed batches split unevenly. `GlobalBatchMean` divides each
+replica's sum by the count of the whole global batch instead. Keras'
+SparseCategoricalCrossentropy has no `label_smoothing`, and the dense
+CategoricalCrossentropy needs one-hot labels the size of the whole vocabulary.
 """
 
 import keras
@@ -14,8 +16,50 @@ from keras import ops
 from zoo import checks
 
 
+class GlobalBatchMean:
+    """Makes a `keras.losses.Loss` subclass's mean reductions ("sum_over_batch_size",
+    "mean_with_sample_weight") the global batch's under a tf.distribute strategy with
+    several replicas: each replica's weighted sum over the count of every replica's
+    elements (or their summed weights). Keras sums the replicas' gradients, so their shares
+    add up to the gradient of one process's mean. Other reductions, and a single replica,
+    go through Keras' own reduction."""
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        replica = tf.distribute.get_replica_context()
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replica is None or replicas == 1 or self.reduction not in MEAN_REDUCTIONS:
+            return super().__call__(y_true, y_pred, sample_weight)
+        # As Keras' `Loss.__call__` does before `call`.
+        y_true, y_pred = (ops.convert_to_tensor(y, dtype=self.dtype) for y in (y_true, y_pred))
+        losses = ops.cast(self.call(y_true, y_pred), "float32")
+        if sample_weight is None:
+            weights = ops.ones_like(losses)
+        else:
+            weights = ops.cast(sample_weight, "float32")
+            while len(weights.shape) < len(losses.shape):
+                weights = ops.expand_dims(weights, -1)
+            weights = ops.broadcast_to(weights, ops.shape(losses))
+        replica_sum = ops.sum(losses * weights)
+        if self.reduction == "mean_with_sample_weight":
+            count = ops.sum(weights)
+        else:
+            count = ops.cast(ops.size(losses), "float32")
+        global_count = replica.all_reduce(tf.distribute.ReduceOp.SUM, count)
+        return ops.cast(ops.divide_no_nan(replica_sum, global_count), self.dtype)
+
+
+MEAN_REDUCTIONS = ("sum_over_batch_size", "mean_with_sample_weight")
+
+
 @keras.saving.register_keras_serializable(package="zoo")
-class LabelSmoothedCrossentropy(keras.losses.Loss):
+class SparseCategoricalCrossentropy(GlobalBatchMean, keras.losses.SparseCategoricalCrossentropy):
+    """`keras.losses.SparseCategoricalCrossentropy` whose mean is the global batch's under
+    tf.distribute (`GlobalBatchMean`): the loss of zoo's classifiers, segmenters and
+    question answerers compiled with `loss="auto"`. Takes Keras' arguments."""
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class LabelSmoothedCrossentropy(GlobalBatchMean, keras.losses.Loss):
     """Per-token cross-entropy against label-smoothed targets, from integer labels: the
     loss of every `zoo.Seq2Seq` compiled with `loss="auto"`.
 
@@ -31,8 +75,7 @@ class LabelSmoothedCrossentropy(keras.losses.Loss):
         from_logits: bool, whether `y_pred` holds logits (True) or probabilities.
         reduction: str or None, a `keras.losses.Loss` reduction. The default divides by
             the summed sample weights, so padding weighted out does not dilute the mean;
-            under a tf.distribute strategy, by those of the whole global batch (all
-            replicas), so the mean is the one a single replica would compute.
+            under tf.distribute, by those of the global batch (`GlobalBatchMean`).
         name: str, the name of the loss.
         dtype: the dtype of the reduction; the log-softmax itself is float32.
 
@@ -53,22 +96,6 @@ class LabelSmoothedCrossentropy(keras.losses.Loss):
         checks.fraction(label_smoothing, "label_smoothing")
         self.label_smoothing = float(label_smoothing)
         self.from_logits = from_logits
-
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        replica = tf.distribute.get_replica_context()
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        if (
-            self.reduction != "mean_with_sample_weight"
-            or sample_weight is None
-            or replica is None
-            or replicas == 1
-        ):
-            return super().__call__(y_true, y_pred, sample_weight)
-        weights = ops.cast(sample_weight, "float32")
-        replica_sum = ops.sum(self.call(y_true, y_pred) * weights)
-        global_weight = replica.all_reduce(tf.distribute.ReduceOp.SUM, ops.sum(weights))
-        # Keras sums the replicas' gradients: the replicas' shares add up to the global mean.
-        return ops.cast(ops.divide_no_nan(replica_sum, global_weight), self.dtype)
 
     def call(self, y_true, y_pred):
         y_pred = ops.cast(y_pred, "float32")

@@ -202,11 +202,14 @@ def check_image_size(size, depth, name):
 
 
 def _convolutions(x, channels, name, dtype):
-    """Two 3x3 convolutions, each batch-normalised and rectified."""
+    """Two 3x3 convolutions, each batch-normalised (over the global batch under
+    tf.distribute) and rectified."""
     for index in range(2):
         x = keras.layers.Conv2D(
             channels, 3, padding="same", use_bias=False, dtype=dtype, name=f"{name}_conv_{index}"
         )(x)
-        x = keras.layers.BatchNormalization(dtype=dtype, name=f"{name}_norm_{index}")(x)
+        x = keras.layers.BatchNormalization(
+            synchronized=True, dtype=dtype, name=f"{name}_norm_{index}"
+        )(x)
         x = keras.layers.ReLU(dtype=dtype, name=f"{name}_relu_{index}")(x)
     return x

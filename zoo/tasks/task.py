@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from zoo import checks
+from zoo.losses import SparseCategoricalCrossentropy
 from zoo.saving import save_atomically
 
 
@@ -40,12 +41,13 @@ class Task(keras.Model):
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
         """`keras.Model.compile` with defaults for tasks that pick one class per output:
         `optimizer="auto"` is Adam (learning rate 1e-3, gradient norm clipped to 1),
-        `loss="auto"` sparse categorical cross-entropy from logits, `metrics="auto"` the
+        `loss="auto"` sparse categorical cross-entropy from logits (averaged over the global
+        batch under tf.distribute: `zoo.losses.SparseCategoricalCrossentropy`), `metrics="auto"` the
         accuracy, named by the class attribute `accuracy_name`."""
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)
         if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            loss = SparseCategoricalCrossentropy(from_logits=True)
         if metrics == "auto":
             metrics = [keras.metrics.SparseCategoricalAccuracy(name=self.accuracy_name)]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
@@ -64,6 +66,23 @@ class Task(keras.Model):
             # each costs time before any training.
             dataset, kwargs["steps_per_epoch"] = dataset.repeat(), steps
         return super().fit(dataset, shuffle=False, **kwargs)
+
+    @property
+    def losses(self):
+        """The `add_loss` terms (and weight regularizers) of this replica's call.
+
+        Under a MirroredStrategy, the replicas run the model in threads that share the
+        layers' loss lists, and each replica would sum the terms of all of them into its
+        loss (doubling what `fit` shows, not the gradients: each replica's tape sees its own
+        ops only). Each replica keeps the terms made on its own device.
+        """
+        losses = super().losses
+        if tf.distribute.get_replica_context() is None or not tf.inside_function():
+            return losses
+        if tf.distribute.get_strategy().num_replicas_in_sync == 1:
+            return losses
+        device = tf.constant(0.0).device
+        return [loss for loss in losses if loss.device == device]
 
     def train_step(self, data):
         return _with_worker_axis(super().train_step(data))

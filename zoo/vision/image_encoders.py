@@ -62,9 +62,10 @@ class SmallCNN(keras.layers.Layer):
         # Momentum 0.9, not Keras' 0.99: trained from scratch for a few hundred steps, the
         # convolutions change fast, and inference-time statistics averaged over ~100 steps
         # lag far behind them (measured: predictions fall apart at 0.99 on shapes).
+        # Synchronized: under tf.distribute, the statistics of the global batch.
         self.normalizations = [
             keras.layers.BatchNormalization(
-                momentum=0.9, dtype=self.dtype_policy, name=f"batch_norm_{i}"
+                momentum=0.9, synchronized=True, dtype=self.dtype_policy, name=f"batch_norm_{i}"
             )
             for i in range(len(self.filters) if batch_norm else 0)
         ]
