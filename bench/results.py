@@ -127,8 +127,12 @@ def caption(*records):
     def bleu(run, sampler):
         return f"{run['bleu'][sampler]['bleu_1']} / {run['bleu'][sampler]['bleu_4']}"
 
+    def label(run):
+        dropout = run["options"].get("dropout")
+        return f"{run['run']} / {run['encoder']}" + (f", dropout {dropout}" if dropout else "")
+
     rows = "\n".join(
-        f"| {run['run']} / {run['encoder']} | {run['epochs_run']:.2f} | {run['test_loss']} | "
+        f"| {label(run)} | {run['epochs_run']:.2f} | {run['test_loss']} | "
         f"{bleu(run, 'greedy')} | {bleu(run, beam)} |"
         for run in runs
     )
@@ -140,6 +144,17 @@ def caption(*records):
     )
     data, phases = first["data"], {phase["phase"] for run in runs for phase in run["phases"]}
     ran = "\n".join(f"- {conditions(record)}" for record in records)
+    kept = ""
+    if first.get("patience") is not None:
+        epochs = ", ".join(
+            f"{phase['phase']} epoch {phase['kept_epoch']}"
+            for run in runs
+            for phase in run["phases"]
+        )
+        kept = (
+            f" Each phase ended after {first['patience']} epochs without a lower validation "
+            f"loss (or its time) and kept its best epoch's weights: {epochs}."
+        )
     return f"""| run / encoder | epochs in {first["budget_minutes"]:g} min | test loss | \
 BLEU-1 / 4 greedy | BLEU-1 / 4 {beam} |
 |---|---:|---:|---:|---:|
@@ -147,7 +162,7 @@ BLEU-1 / 4 greedy | BLEU-1 / 4 {beam} |
 
 Flickr8k: {data["train_images"]:,} training images, BLEU on the {data["test_images"]:,} test
 images against {data["references"]} (sacrebleu); encoder phases: {", ".join(sorted(phases))};
-batches of {first["batch_size"]}.
+batches of {first["batch_size"]}.{kept}
 {ran}
 """
 
@@ -285,11 +300,43 @@ Real target tokens per second (the labels that carry loss weight) on {figures["d
     return text + f"{conditions(figures)}\n"
 
 
+def scale(figures):
+    """tf.distribute on this machine, and the all-reduce time of a step over N GPUs."""
+    rows = "\n".join(
+        f"| {name} | {run['replicas']} | {run['steps_per_second']:.2f} | "
+        f"{run['real_target_tokens_per_second']:,.0f} | {run['efficiency']:.2f} |"
+        for name, run in figures["runs"].items()
+    )
+    plan = figures["projection"]
+    links = "\n".join(
+        f"| {link} | " + " | ".join(f"{ms:g}" for ms in times.values()) + " |"
+        for link, times in plan["ring_all_reduce_ms"].items()
+    )
+    counts = list(next(iter(plan["ring_all_reduce_ms"].values())))
+    return f"""| run | replicas | steps/s | real target tokens/s | efficiency |
+|---|---:|---:|---:|---:|
+{rows}
+
+`{figures["model"]}` (dtype {figures["dtype"]}) on the first {figures["pairs"]:,} pairs of
+{figures["data"]}, global batches of at most {figures["batch_size"]} pairs; the second of two
+epochs timed. A step all-reduces {plan["all_reduce_megabytes"]} MB of float32 gradients; a
+ring all-reduce over N GPUs, each sending 2 (N - 1) / N of it, takes (ms per step, bandwidth
+per direction as stated by the link's specification, no overlap with compute):
+
+| link | {" | ".join(f"{count} GPUs" for count in counts)} |
+|---|{"---:|" * len(counts)}
+{links}
+
+{conditions(figures)}
+"""
+
+
 RENDERERS = {
     "both_directions": both_directions,
     "caption": caption,
     "decode": decode,
     "precision": precision,
+    "scale": scale,
     "serve": serve,
     "train": train,
     "translate": translate,

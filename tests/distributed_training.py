@@ -111,7 +111,29 @@ def main():
         model.compile(optimizer, model.loss, metrics=[ExamplesSeen(name="examples_seen")])
     history = model.fit(*data, batch_size=GLOBAL_BATCH_SIZE, epochs=args.epochs, verbose=0)
     np.savez(args.output, *model.get_weights())
+    summary = {"served": None}
+    if args.task == "translator":  # saved and exported as usual: they answer as predict does
+        inputs = list(data[0][:4])
+        model.save(args.output.replace(".npz", ".keras"))
+        model.export(args.output.replace(".npz", "_export"))
+        reloaded = zoo.load(args.output.replace(".npz", ".keras"))
+        served = tf.saved_model.load(args.output.replace(".npz", "_export"))
+        answers = served.signatures["serving_default"](inputs=tf.constant(inputs))
+        # With the scores (log-probabilities), which the weights decide even where the
+        # words are still empty.
+        summary["served"] = {
+            name: [outputs, np.asarray(scores).tolist()]
+            for name, (outputs, scores) in {
+                "predict": model.predict(inputs, return_scores=True),
+                "reloaded": reloaded.predict(inputs, return_scores=True),
+                "export": (
+                    [text.decode() for text in answers["outputs"].numpy()],
+                    answers["scores"].numpy(),
+                ),
+            }.items()
+        }
     summary = {
+        **summary,
         "output": args.output,
         "replicas": strategy.num_replicas_in_sync,
         "loss": history.history["loss"],

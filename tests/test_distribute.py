@@ -126,6 +126,15 @@ def test_two_replicas_show_the_loss_one_process_shows(runs):
     np.testing.assert_allclose(runs[("captioner", "mirrored")][0]["loss"], expected, rtol=1e-2)
 
 
+@pytest.mark.parametrize("run", [("translator", "mirrored"), "worker 0", "worker 1"])
+def test_a_distributed_model_saves_and_exports_what_it_predicts(runs, run):
+    served = runs[run][0]["served"]
+    outputs, scores = served["predict"]
+    for name in ("reloaded", "export"):
+        assert served[name][0] == outputs
+        np.testing.assert_allclose(served[name][1], scores, rtol=1e-5)
+
+
 def test_two_workers_learn_what_one_process_learns(runs):
     summary, weights = runs["worker 0"]
     assert summary["replicas"] == 2
