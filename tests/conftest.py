@@ -15,6 +15,7 @@ SLOWEST_FIRST = (
     "tests.test_t5",
     "tests.test_transformer",
     "tests.test_seq2seq",
+    "tests.test_distribute",
 )
 
 

@@ -96,6 +96,7 @@ def main():
 
     import zoo
 
+    @keras.saving.register_keras_serializable(package="tests")  # the saved model compiles it
     class ExamplesSeen(keras.metrics.Sum):
         """Counts the examples trained on, summed over every replica and worker."""
 

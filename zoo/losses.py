@@ -15,6 +15,8 @@ from keras import ops
 
 from zoo import checks
 
+MEAN_REDUCTIONS = ("sum_over_batch_size", "mean_with_sample_weight")
+
 
 class GlobalBatchMean:
     """Makes a `keras.losses.Loss` subclass's mean reductions ("sum_over_batch_size",
@@ -46,9 +48,6 @@ class GlobalBatchMean:
             count = ops.cast(ops.size(losses), "float32")
         global_count = replica.all_reduce(tf.distribute.ReduceOp.SUM, count)
         return ops.cast(ops.divide_no_nan(replica_sum, global_count), self.dtype)
-
-
-MEAN_REDUCTIONS = ("sum_over_batch_size", "mean_with_sample_weight")
 
 
 @keras.saving.register_keras_serializable(package="zoo")

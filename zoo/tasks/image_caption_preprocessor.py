@@ -60,13 +60,19 @@ class ImageCaptionPreprocessor(TextPairPreprocessor):
         """The backbone's flattened feature grids of `images` (uint8 pixels or encoded
         bytes), [images, grid cells, channels] in the backbone's compute dtype, computed
         `batch_size` at a time."""
+        batches = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
+        return tf.concat([self._encoded(batch) for batch in batches], axis=0)
+
+    @functools.cached_property
+    def _encoded(self):
+        """One graph from a batch of images to their feature grids, traced once for every
+        `fit` (a new function each time would retrace, and TensorFlow warns of it)."""
 
         @tf.function
         def encode(batch):
             return self.backbone.image_features(self.image_preprocessor(batch))
 
-        batches = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
-        return tf.concat([encode(batch) for batch in batches], axis=0)
+        return encode
 
     def tokenize_sources(self, sources):
         # Images stay as given (uint8 or encoded bytes, compact) until their batch is read.

@@ -8,13 +8,14 @@ import tensorflow as tf
 from zoo import checks
 from zoo.losses import SparseCategoricalCrossentropy
 from zoo.saving import save_atomically
+from zoo.tasks.distributed_training import DistributedTraining
 
 
-class Task(keras.Model):
+class Task(DistributedTraining, keras.Model):
     """The base of zoo's models, as keras-hub's `Task` is of its: a functional model over a
     backbone, holding the objects that turn raw inputs into the backbone's inputs and its
     outputs back (vectorizers, an image preprocessor), with the plumbing that the verbs of
-    every task share.
+    every task share, and what Keras needs under tf.distribute (`DistributedTraining`).
 
     A subclass lists those objects in `components` (constructor arguments that are Keras
     objects, serialized by `get_config`), builds its batches from raw inputs, and
@@ -42,8 +43,8 @@ class Task(keras.Model):
         """`keras.Model.compile` with defaults for tasks that pick one class per output:
         `optimizer="auto"` is Adam (learning rate 1e-3, gradient norm clipped to 1),
         `loss="auto"` sparse categorical cross-entropy from logits (averaged over the global
-        batch under tf.distribute: `zoo.losses.SparseCategoricalCrossentropy`), `metrics="auto"` the
-        accuracy, named by the class attribute `accuracy_name`."""
+        batch under tf.distribute: `zoo.losses.SparseCategoricalCrossentropy`),
+        `metrics="auto"` the accuracy, named by the class attribute `accuracy_name`."""
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)
         if loss == "auto":
@@ -66,40 +67,6 @@ class Task(keras.Model):
             # each costs time before any training.
             dataset, kwargs["steps_per_epoch"] = dataset.repeat(), steps
         return super().fit(dataset, shuffle=False, **kwargs)
-
-    @property
-    def losses(self):
-        """The `add_loss` terms (and weight regularizers) of this replica's call.
-
-        Under a MirroredStrategy, the replicas run the model in threads that share the
-        layers' loss lists, and each replica would sum the terms of all of them into its
-        loss (doubling what `fit` shows, not the gradients: each replica's tape sees its own
-        ops only). Each replica keeps the terms made on its own device.
-        """
-        losses = super().losses
-        if tf.distribute.get_replica_context() is None or not tf.inside_function():
-            return losses
-        if tf.distribute.get_strategy().num_replicas_in_sync == 1:
-            return losses
-        device = tf.constant(0.0).device
-        return [loss for loss in losses if loss.device == device]
-
-    def train_step(self, data):
-        return _with_worker_axis(super().train_step(data))
-
-    def test_step(self, data):
-        return _with_worker_axis(super().test_step(data))
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Under a tf.distribute strategy, Keras builds the compiled loss and metrics from the
-        # first batch averaged over the replicas, which fails on zoo's batches: bool padding
-        # masks cannot be summed, and replicas' batches may differ in size. Their spec (shapes
-        # and dtypes) is all that building needs.
-        if iterator is not None and data_batch is None:
-            dataset = iterator.data_adapter.get_tf_dataset()
-            if isinstance(dataset, tf.data.Dataset):
-                iterator, data_batch = None, dataset.element_spec
-        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     # === Evaluation ===
     def evaluate_batches(self, dataset, **kwargs):
@@ -159,19 +126,6 @@ class Task(keras.Model):
             if config.get(key) is not None:
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
-
-
-def _with_worker_axis(logs):
-    """A step's logs, each given a leading axis of one under a multi-worker strategy:
-    Keras (3.15) averages them across workers over axis 0, which scalars lack
-    (tensorflow/tensorflow#72388)."""
-    strategy = tf.distribute.get_strategy()
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return logs
-    cluster = strategy.cluster_resolver.cluster_spec()
-    if sum(cluster.num_tasks(job) for job in cluster.jobs) < 2:
-        return logs
-    return {name: tf.reshape(value, [1]) for name, value in logs.items()}
 
 
 def evaluates_raw_inputs(evaluate):
