@@ -1,16 +1,22 @@
-"""Trains a small model of one task kind under a tf.distribute strategy and writes what it
-learned.
+"""Trains small models of every task kind with and without a tf.distribute strategy and
+writes what they learned.
 
-Run by tests/test_distribute.py, each run in a fresh process: logical devices and
-`TF_CONFIG` must be set before TensorFlow starts.
+Run by tests/test_distribute.py, in fresh processes: logical devices and `TF_CONFIG` must
+be set before TensorFlow runs anything (importing it runs nothing).
 
-    python tests/distributed_training.py --task translator --strategy mirrored --output w.npz
+    python tests/distributed_training.py --strategy mirrored --output DIRECTORY
 """
 
 import argparse
+import functools
 import json
+from pathlib import Path
 
+import keras
+import numpy as np
 import tensorflow as tf
+
+import zoo
 
 EXAMPLES = 96
 GLOBAL_BATCH_SIZE = 16
@@ -68,58 +74,57 @@ TASKS = {
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--task", choices=sorted(TASKS), default="translator")
-    parser.add_argument("--strategy", choices=("none", "mirrored", "multi-worker"))
+    parser.add_argument(
+        "--strategy",
+        choices=("mirrored", "multi-worker", "none"),
+        help="mirrored: every task, on one device and then on two replicas of this process; "
+        "multi-worker: the translator on the workers TF_CONFIG names; none: the translator",
+    )
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--output", required=True, help="an .npz file of the final weights")
+    parser.add_argument("--output", required=True, help="a directory for the weights")
     return parser.parse_args()
-
-
-def make_strategy(name):
-    if name == "mirrored":  # two replicas on the one CPU
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * 2
-        )
-        return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    if name == "multi-worker":  # one replica per worker process, TF_CONFIG names them
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    return tf.distribute.get_strategy()
 
 
 def main():
     args = parse_args()
-    strategy = make_strategy(args.strategy)
+    runs = [("translator", args.strategy)]
+    if args.strategy == "mirrored":  # two replicas on the one CPU; one device is /cpu:0
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+        runs = [(task, strategy) for task in TASKS for strategy in ("none", "mirrored")]
+    summaries = {f"{task} {strategy}": train(task, strategy, args) for task, strategy in runs}
+    print(json.dumps(summaries))
 
-    import keras
-    import numpy as np
 
-    import zoo
-
-    @keras.saving.register_keras_serializable(package="tests")  # the saved model compiles it
-    class ExamplesSeen(keras.metrics.Sum):
-        """Counts the examples trained on, summed over every replica and worker."""
-
-        def update_state(self, y_true, y_pred, sample_weight=None):
-            super().update_state(tf.cast(tf.shape(y_true)[0], self.dtype))
-
+def train(task, strategy_name, args):
+    """Trains `task` under the strategy; writes its weights, returns its summary."""
+    strategy = STRATEGIES[strategy_name]()
     keras.utils.set_random_seed(0)
     with strategy.scope():
-        model, data = TASKS[args.task](zoo)
+        model, data = TASKS[task](zoo)
         # Plain SGD: Adam's steps are about its learning rate for any gradient near zero,
         # which would turn float rounding into visible weight differences.
         optimizer = keras.optimizers.SGD(0.1)
         model.compile(optimizer, model.loss, metrics=[ExamplesSeen(name="examples_seen")])
     history = model.fit(*data, batch_size=GLOBAL_BATCH_SIZE, epochs=args.epochs, verbose=0)
-    np.savez(args.output, *model.get_weights())
-    summary = {"served": None}
-    if args.task == "translator":  # saved and exported as usual: they answer as predict does
+    output = Path(args.output) / f"{task}_{strategy_name}"
+    np.savez(f"{output}.npz", *model.get_weights())
+    summary = {
+        "weights": f"{output}.npz",
+        "replicas": strategy.num_replicas_in_sync,
+        "loss": history.history["loss"],
+        "examples_seen": history.history["examples_seen"],
+    }
+    if task == "translator":  # saved and exported as usual: they answer as predict does
         inputs = list(data[0][:4])
-        model.save(args.output.replace(".npz", ".keras"))
-        model.export(args.output.replace(".npz", "_export"))
-        reloaded = zoo.load(args.output.replace(".npz", ".keras"))
-        served = tf.saved_model.load(args.output.replace(".npz", "_export"))
-        answers = served.signatures["serving_default"](inputs=tf.constant(inputs))
+        model.save(f"{output}.keras")
+        model.export(f"{output}_export")
+        reloaded = zoo.load(f"{output}.keras")
+        answers = tf.saved_model.load(f"{output}_export").signatures["serving_default"](
+            inputs=tf.constant(inputs)
+        )
         # With the scores (log-probabilities), which the weights decide even where the
         # words are still empty.
         summary["served"] = {
@@ -133,14 +138,27 @@ def main():
                 ),
             }.items()
         }
-    summary = {
-        **summary,
-        "output": args.output,
-        "replicas": strategy.num_replicas_in_sync,
-        "loss": history.history["loss"],
-        "examples_seen": history.history["examples_seen"],
-    }
-    print(json.dumps(summary))
+    return summary
+
+
+@functools.cache  # one of each per process: a second MirroredStrategy's collectives clash
+def mirrored():
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+
+STRATEGIES = {
+    "mirrored": mirrored,
+    "multi-worker": functools.cache(tf.distribute.MultiWorkerMirroredStrategy),
+    "none": tf.distribute.get_strategy,
+}
+
+
+@keras.saving.register_keras_serializable(package="tests")  # the saved model compiles it
+class ExamplesSeen(keras.metrics.Sum):
+    """Counts the examples trained on, summed over every replica and worker."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        super().update_state(tf.cast(tf.shape(y_true)[0], self.dtype))
 
 
 if __name__ == "__main__":

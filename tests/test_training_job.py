@@ -4,6 +4,7 @@ backup and ends where an uninterrupted run ends."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import tensorflow as tf
+import yaml
 
 import zoo
 from zoo.training_job import read_config
@@ -40,8 +42,11 @@ def write_config(directory, **changes):
     return path
 
 
-def start(config_path):
+def start(config_path, tf_config=None):
     env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("TF_CONFIG", None)
+    if tf_config is not None:
+        env["TF_CONFIG"] = json.dumps(tf_config)
     return subprocess.Popen(
         [sys.executable, "-m", "zoo.training_job", str(config_path)],
         env=env,
@@ -121,6 +126,34 @@ def test_tensorboard_logs_loss_accuracy_and_learning_rate(runs):
     assert {"epoch_loss", "epoch_token_accuracy", "epoch_learning_rate"} <= tags
 
 
+def test_a_yaml_config_reads_as_its_json_twin(tmp_path):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(CONFIG))
+    (tmp_path / "config.json").write_text(json.dumps(CONFIG))
+    assert read_config(tmp_path / "config.yaml") == read_config(tmp_path / "config.json")
+
+
+def test_every_worker_of_a_cluster_runs_the_same_command(tmp_path):
+    config_path = write_config(tmp_path, strategy="multi-worker", epochs=1)
+    cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
+    workers = [
+        start(config_path, {"cluster": cluster, "task": {"type": "worker", "index": index}})
+        for index in range(2)
+    ]
+    outputs = [finish(worker) for worker in workers]
+    # Both trained in step (the same final metrics); the chief wrote the model and the logs.
+    assert outputs[0].strip().splitlines()[-1] == outputs[1].strip().splitlines()[-1]
+    assert optimizer_steps(tmp_path) > 0
+    assert (tmp_path / "logs").is_dir()
+    # Each worker backed up in its own directory, deleted when training ended.
+    assert not list((tmp_path / "backup").glob("worker-*"))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -128,6 +161,8 @@ def test_tensorboard_logs_loss_accuracy_and_learning_rate(runs):
         ({"strategy": "parameter-server"}, "strategy"),
         ({"data": {"name": "wmt14"}}, "data.name"),
         ({"data": "tatoeba"}, "data"),
+        ({"data": {"name": "multi30k"}}, "path"),
+        ({"data": {"name": "flickr8k", "path": "flickr8k"}}, "captioners train on flickr8k"),
         ({"learning_rate": 0.1}, "learning_rate"),
         ({"minutes": 5}, "one of 'epochs' and 'minutes'"),
         ({"strategy": "multi-worker", "epochs": None}, "epochs"),

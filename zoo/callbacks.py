@@ -66,12 +66,16 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                 self.target_step = json.load(file)["target_step"]
         elif self.params.get("steps"):
             steps = self.params["epochs"] * self.params["steps"]
-            self.target_step = int(self.model.optimizer.iterations) + steps
+            self.target_step = self._steps_taken() + steps
             os.makedirs(self.backup_dir, exist_ok=True)
             with open(target_path, "w") as file:
                 json.dump({"target_step": self.target_step}, file)
 
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(batch, logs)
-        if self.target_step is not None and self.model.optimizer.iterations >= self.target_step:
+        if self.target_step is not None and self._steps_taken() >= self.target_step:
             self.model.stop_training = True
+
+    def _steps_taken(self):
+        # A mirrored variable under tf.distribute, which int() does not take.
+        return int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))

@@ -1,7 +1,7 @@
 """`zoo-train CONFIG`: one training command for one process, the cores of one machine, or
 every worker of a cluster.
 
-The config is a JSON file:
+The config is a JSON file (or YAML, ending in .yaml or .yml, with the same keys):
 
     {
       "model": "transformer-small",          a `zoo.catalog` name
@@ -35,6 +35,7 @@ import pathlib
 
 import keras
 import tensorflow as tf
+import yaml
 
 from zoo import catalog, checks, datasets
 from zoo.callbacks import BackupAndRestore, TimeLimit
@@ -62,10 +63,15 @@ KEYS = {
 
 
 def read_config(path):
-    """Reads and checks a config file; returns it as a dict with its defaults filled in."""
-    config = json.loads(pathlib.Path(path).read_text())
+    """Reads and checks a config file (JSON, or YAML for a .yaml or .yml name); returns it as
+    a dict with its defaults filled in."""
+    text = pathlib.Path(path).read_text()
+    if pathlib.Path(path).suffix in (".yaml", ".yml"):
+        config = yaml.safe_load(text)
+    else:
+        config = json.loads(text)
     if not isinstance(config, dict):
-        raise ValueError(f"The config must be a JSON object, got {type(config).__name__}.")
+        raise ValueError(f"The config must be a mapping of keys, got {type(config).__name__}.")
     unknown = sorted(set(config) - KEYS)
     if unknown:
         raise ValueError(f"Unknown config keys {unknown}; known: {sorted(KEYS)}.")
@@ -77,7 +83,15 @@ def read_config(path):
         raise ValueError(
             f'\'data\' must be an object such as {{"name": "tatoeba"}}, got {config["data"]!r}.'
         )
-    checks.one_of(config["data"].get("name"), DATASETS, "data.name")
+    data = config["data"]
+    checks.one_of(data.get("name"), DATASETS, "data.name")
+    if data["name"] != "tatoeba" and "path" not in data:
+        raise ValueError(f"'data' needs the 'path' of {data['name']}: nothing is downloaded.")
+    if config["model"].startswith("captioner-") != (data["name"] == "flickr8k"):
+        raise ValueError(
+            f"'model' {config['model']!r} cannot train on {data['name']}: captioners train on "
+            "flickr8k, translators on tatoeba or multi30k."
+        )
     config = {"overrides": {}, "strategy": "none", "seed": 0, "dtype": None, **config}
     checks.one_of(config["strategy"], STRATEGIES, "strategy")
     if ("epochs" in config) == ("minutes" in config):
