@@ -6,19 +6,14 @@ Every run is a fresh process (tests/distributed_training.py): logical devices an
 """
 
 import json
-import os
-import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.processes import REPOSITORY, localhost_workers, output_of, start_python
 from zoo.training.batching import reshuffled
 
-REPOSITORY = Path(__file__).resolve().parent.parent
 SCRIPT = REPOSITORY / "tests" / "distributed_training.py"
 # tests/distributed_training.py's examples, epochs and task kinds.
 EXAMPLES, EPOCHS = 96, 2
@@ -35,35 +30,17 @@ SAME_WEIGHTS_WITH_BATCH_NORM = 2e-3
 
 
 def start_training(strategy, directory, tf_config=None):
-    env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env.pop("TF_CONFIG", None)
-    if tf_config is not None:
-        env["TF_CONFIG"] = json.dumps(tf_config)
-    command = [sys.executable, str(SCRIPT), "--strategy", strategy, "--epochs", str(EPOCHS)]
-    return subprocess.Popen(
-        [*command, "--output", str(directory)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    arguments = [SCRIPT, "--strategy", strategy, "--epochs", EPOCHS, "--output", directory]
+    return start_python(arguments, tf_config)
 
 
 def finished(process):
     """The runs' printed summaries, each with its weights (a list of arrays)."""
-    output, _ = process.communicate(timeout=900)
-    assert process.returncode == 0, output[-3000:]
-    summaries = json.loads(output.strip().splitlines()[-1])
+    summaries = json.loads(output_of(process).strip().splitlines()[-1])
     for summary in summaries.values():
         weights = np.load(summary["weights"])
         summary["weights"] = [weights[name] for name in weights.files]
     return summaries
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("localhost", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -71,22 +48,16 @@ def runs(tmp_path_factory):
     """Every task on one device and on two replicas (one process); then a translator on two
     workers and, as the reference, on one worker of its own cluster."""
     results = finished(start_training("mirrored", tmp_path_factory.mktemp("mirrored")))
-    cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
+    tf_configs = localhost_workers(2)
     workers = [
-        start_training(
-            "multi-worker",
-            tmp_path_factory.mktemp(f"worker{index}"),
-            {"cluster": cluster, "task": {"type": "worker", "index": index}},
-        )
-        for index in range(2)
+        start_training("multi-worker", tmp_path_factory.mktemp(f"worker{index}"), tf_config)
+        for index, tf_config in enumerate(tf_configs)
     ]
     for index, worker in enumerate(workers):
         results[f"worker {index}"] = finished(worker)["translator multi-worker"]
     # Workers of a cluster shuffle with a seed of their own: so does this one-worker run.
-    one_worker = {
-        "cluster": {"worker": cluster["worker"][:1]},
-        "task": {"type": "worker", "index": 0},
-    }
+    cluster = tf_configs[0]["cluster"]
+    one_worker = {**tf_configs[0], "cluster": {"worker": cluster["worker"][:1]}}
     reference = start_training("none", tmp_path_factory.mktemp("one_worker"), one_worker)
     results["one worker"] = finished(reference)["translator none"]
     return results

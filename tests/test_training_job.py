@@ -2,22 +2,17 @@
 backup and ends where an uninterrupted run ends."""
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import tensorflow as tf
 import yaml
 
 import zoo
+from tests.processes import localhost_workers, output_of, start_python
 from zoo.training_job import read_config
 
-REPOSITORY = Path(__file__).resolve().parent.parent
 EPOCHS = 3
 CONFIG = {
     "model": "lstm-small",
@@ -43,23 +38,7 @@ def write_config(directory, **changes):
 
 
 def start(config_path, tf_config=None):
-    env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env.pop("TF_CONFIG", None)
-    if tf_config is not None:
-        env["TF_CONFIG"] = json.dumps(tf_config)
-    return subprocess.Popen(
-        [sys.executable, "-m", "zoo.training_job", str(config_path)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def finish(process):
-    output, _ = process.communicate(timeout=600)
-    assert process.returncode == 0, output[-3000:]
-    return output
+    return start_python(["-m", "zoo.training_job", config_path], tf_config)
 
 
 def wait_for_backup_inside_epoch(metadata_path, epoch, timeout=300):
@@ -80,7 +59,7 @@ def wait_for_backup_inside_epoch(metadata_path, epoch, timeout=300):
 def runs(tmp_path_factory):
     uninterrupted_dir = tmp_path_factory.mktemp("uninterrupted")
     uninterrupted = start(write_config(uninterrupted_dir))
-    uninterrupted_output = finish(uninterrupted)
+    uninterrupted_output = output_of(uninterrupted)
 
     resumed_dir = tmp_path_factory.mktemp("resumed")
     config_path = write_config(resumed_dir)
@@ -88,7 +67,7 @@ def runs(tmp_path_factory):
     backup = wait_for_backup_inside_epoch(resumed_dir / "backup" / "training_metadata.json", 1)
     killed.send_signal(signal.SIGKILL)
     killed.communicate(timeout=60)
-    resumed_output = finish(start(config_path))
+    resumed_output = output_of(start(config_path))
     return {
         "uninterrupted": (uninterrupted_dir, uninterrupted_output),
         "resumed": (resumed_dir, resumed_output),
@@ -134,24 +113,14 @@ def test_a_yaml_config_reads_as_its_json_twin(tmp_path):
 
 def test_every_worker_of_a_cluster_runs_the_same_command(tmp_path):
     config_path = write_config(tmp_path, strategy="multi-worker", epochs=1)
-    cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
-    workers = [
-        start(config_path, {"cluster": cluster, "task": {"type": "worker", "index": index}})
-        for index in range(2)
-    ]
-    outputs = [finish(worker) for worker in workers]
+    workers = [start(config_path, tf_config) for tf_config in localhost_workers(2)]
+    outputs = [output_of(worker) for worker in workers]
     # Both trained in step (the same final metrics); the chief wrote the model and the logs.
     assert outputs[0].strip().splitlines()[-1] == outputs[1].strip().splitlines()[-1]
     assert optimizer_steps(tmp_path) > 0
     assert (tmp_path / "logs").is_dir()
     # Each worker backed up in its own directory, deleted when training ended.
     assert not list((tmp_path / "backup").glob("worker-*"))
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("localhost", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.parametrize(
