@@ -30,7 +30,6 @@ same command with its own `TF_CONFIG`; the first worker (the chief) writes the l
 
 import argparse
 import json
-import os
 import pathlib
 
 import keras
@@ -39,6 +38,7 @@ import yaml
 
 from zoo import catalog, checks, datasets
 from zoo.callbacks import BackupAndRestore, TimeLimit
+from zoo.training.cluster import worker_index
 
 STRATEGIES = ("none", "mirrored", "multi-worker")
 DATASETS = ("tatoeba", "multi30k", "flickr8k")
@@ -121,12 +121,6 @@ def load_data(data):
     return tuple((inputs[:limit], outputs[:limit]) for inputs, outputs in splits)
 
 
-def worker_index():
-    """This process's index among the workers of `TF_CONFIG`, 0 outside a cluster."""
-    task = json.loads(os.environ.get("TF_CONFIG") or "{}").get("task", {})
-    return int(task.get("index", 0))
-
-
 def callbacks(config, is_chief):
     chosen = []
     if "minutes" in config:
@@ -178,7 +172,7 @@ def main(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 1)[1],
     )
-    parser.add_argument("config", help="a JSON config file")
+    parser.add_argument("config", help="a JSON config file, or YAML (.yaml, .yml)")
     args = parser.parse_args(argv)
     try:
         config = read_config(args.config)

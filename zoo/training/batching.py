@@ -7,13 +7,11 @@ holds either `batch_size` examples or as many as fit in `batch_tokens` padded to
 (fairseq's `--max-tokens`, OpenNMT-tf's `batch_type: tokens`).
 """
 
-import json
-import os
-
 import numpy as np
 import tensorflow as tf
 
 from zoo import checks
+from zoo.training.cluster import in_cluster
 
 # Examples whose padded lengths fall in the same window of this many tokens share batches,
 # so padding adds at most this many tokens minus one to any sequence.
@@ -46,11 +44,6 @@ def reshuffled(dataset):
     """
     seed = 0 if in_cluster() else None
     return dataset.shuffle(int(dataset.cardinality()), seed, reshuffle_each_iteration=True)
-
-
-def in_cluster():
-    """Whether `TF_CONFIG` names a cluster this process is a task of."""
-    return bool(json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster"))
 
 
 class LengthBuckets:
