@@ -153,7 +153,7 @@ def caption(*records):
         )
         kept = (
             f" Each phase ended after {first['patience']} epochs without a lower validation "
-            f"loss (or its time) and kept its best epoch's weights: {epochs}."
+            f"loss, or when its time ran out, and kept its best epoch's weights: {epochs}."
         )
     return f"""| run / encoder | epochs in {first["budget_minutes"]:g} min | test loss | \
 BLEU-1 / 4 greedy | BLEU-1 / 4 {beam} |
