@@ -87,29 +87,41 @@ def parse_args():
 
 def main():
     args = parse_args()
-    runs = [("translator", args.strategy)]
+    runs = [("translator", args.strategy, "sgd")]
     if args.strategy == "mirrored":  # two replicas on the one CPU; one device is /cpu:0
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2
         )
-        runs = [(task, strategy) for task in TASKS for strategy in ("none", "mirrored")]
-    summaries = {f"{task} {strategy}": train(task, strategy, args) for task, strategy in runs}
+        runs = [(task, strategy, "sgd") for task in TASKS for strategy in ("none", "mirrored")]
+        runs += [("transformer", "mirrored", adam) for adam in ("zoo_adam", "keras_adam")]
+    summaries = {" ".join(run[:2] if run[2] == "sgd" else run): train(*run, args) for run in runs}
     print(json.dumps(summaries))
 
 
-def train(task, strategy_name, args):
+OPTIMIZERS = {
+    # Plain SGD: Adam's steps are about its learning rate for any gradient near zero,
+    # which would turn float rounding into visible weight differences.
+    "sgd": lambda: keras.optimizers.SGD(0.1),
+    # zoo's fused Adam updates replicas' variables as Keras' own does.
+    "zoo_adam": lambda: zoo.optimizers.Adam(1e-2),
+    "keras_adam": lambda: keras.optimizers.Adam(1e-2),
+}
+
+
+def train(task, strategy_name, optimizer_name, args):
     """Trains `task` under the strategy; writes its weights, returns its summary."""
     strategy = STRATEGIES[strategy_name]()
     keras.utils.set_random_seed(0)
     with strategy.scope():
         model, data = TASKS[task](zoo)
-        # Plain SGD: Adam's steps are about its learning rate for any gradient near zero,
-        # which would turn float rounding into visible weight differences.
-        optimizer = keras.optimizers.SGD(0.1)
-        model.compile(optimizer, model.loss, metrics=[ExamplesSeen(name="examples_seen")])
+        model.compile(
+            OPTIMIZERS[optimizer_name](),
+            model.loss,
+            metrics=[ExamplesSeen(name="examples_seen")],
+        )
     history = model.fit(*data, batch_size=GLOBAL_BATCH_SIZE, epochs=args.epochs, verbose=0)
-    output = Path(args.output) / f"{task}_{strategy_name}"
+    output = Path(args.output) / f"{task}_{strategy_name}_{optimizer_name}"
     np.savez(f"{output}.npz", *model.get_weights())
     summary = {
         "weights": f"{output}.npz",

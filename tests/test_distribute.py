@@ -82,6 +82,14 @@ def test_two_replicas_see_each_example_once_per_epoch(runs, task):
     assert runs[f"{task} mirrored"]["examples_seen"] == [EXAMPLES] * EPOCHS
 
 
+def test_fused_adam_updates_replicas_as_keras_adam_does(runs):
+    zoo_adam, keras_adam = (
+        runs["transformer mirrored zoo_adam"],
+        runs["transformer mirrored keras_adam"],
+    )
+    assert_same_weights(zoo_adam["weights"], keras_adam["weights"], atol=1e-6)
+
+
 def test_two_replicas_show_the_loss_one_device_shows(runs):
     # The captioner's doubly stochastic penalty, an `add_loss` term, counted once.
     expected = runs["captioner none"]["loss"]

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tests.test_case import numpy_masked_softmax
 from zoo.losses import LabelSmoothedCrossentropy
@@ -21,6 +22,23 @@ def test_matches_dense_keras_loss(label_smoothing, from_logits):
     loss = LabelSmoothedCrossentropy(**options)(LABELS, y_pred)
     assert loss.shape == (3, 5)
     np.testing.assert_allclose(loss, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_gradient_matches_dense_keras_loss(label_smoothing):
+    logits = tf.constant(LOGITS)
+
+    def gradient(loss, labels):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            value = loss(labels, logits)
+        return tape.gradient(value, logits)
+
+    options = {"label_smoothing": label_smoothing, "from_logits": True}
+    expected = gradient(keras.losses.CategoricalCrossentropy(**options), ONE_HOT)
+    np.testing.assert_allclose(
+        gradient(LabelSmoothedCrossentropy(**options), LABELS), expected, atol=1e-6
+    )
 
 
 def test_sample_weight_averages_over_weighted_tokens():

@@ -65,8 +65,9 @@ class LabelSmoothedCrossentropy(GlobalBatchMean, keras.losses.Loss):
     The target puts `1 - label_smoothing + label_smoothing / vocabulary_size` on the label
     and `label_smoothing / vocabulary_size` on every other token, as
     `keras.losses.CategoricalCrossentropy(label_smoothing=...)` does on one-hot labels.
-    The loss is computed as `-(1 - eps) * log p[label] - eps / V * sum(log p)`, so the
-    one-hot labels are never built.
+    From logits it runs through TensorFlow's fused softmax cross-entropy kernels
+    (`cross_entropy_from_logits`, timed by bench/fused_kernels.py); from probabilities it is
+    `-(1 - eps) * log p[label] - eps / V * sum(log p)`.
 
     Args:
         label_smoothing: float in [0, 1), the probability mass spread uniformly over the
@@ -98,15 +99,15 @@ class LabelSmoothedCrossentropy(GlobalBatchMean, keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         y_pred = ops.cast(y_pred, "float32")
+        # Loss.__call__ casts labels to the loss dtype; lookups need integers.
+        label_ids = ops.cast(y_true, "int32")
         if self.from_logits:
-            log_probs = ops.log_softmax(y_pred, axis=-1)
-        else:
-            # Normalise and clip as keras.ops.categorical_crossentropy does.
-            probs = y_pred / ops.sum(y_pred, axis=-1, keepdims=True)
-            epsilon = keras.config.epsilon()
-            log_probs = ops.log(ops.clip(probs, epsilon, 1.0 - epsilon))
-        # Loss.__call__ casts labels to the loss dtype; the gather needs integers.
-        label_ids = ops.expand_dims(ops.cast(y_true, "int32"), -1)
+            return cross_entropy_from_logits(label_ids, y_pred, self.label_smoothing)
+        # Normalise and clip as keras.ops.categorical_crossentropy does.
+        probs = y_pred / ops.sum(y_pred, axis=-1, keepdims=True)
+        epsilon = keras.config.epsilon()
+        log_probs = ops.log(ops.clip(probs, epsilon, 1.0 - epsilon))
+        label_ids = ops.expand_dims(label_ids, -1)
         label_log_probs = ops.squeeze(ops.take_along_axis(log_probs, label_ids, axis=-1), -1)
         if not self.label_smoothing:
             return -label_log_probs
@@ -122,3 +123,21 @@ class LabelSmoothedCrossentropy(GlobalBatchMean, keras.losses.Loss):
             "from_logits": self.from_logits,
             "dtype": self.dtype,
         }
+
+
+def cross_entropy_from_logits(label_ids, logits, label_smoothing):
+    """Per-token cross-entropy of float32 `logits` against `label_ids`, smoothed, through
+    TensorFlow's fused kernels: they compute the gradient (softmax minus target) with the
+    loss, in one pass over the logits, where a log-softmax, a gather and a sum take several
+    there and back. The smoothed target is built whole, as one-hot rows."""
+    if not label_smoothing:
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(label_ids, logits)
+    off_value = label_smoothing / tf.cast(tf.shape(logits)[-1], logits.dtype)
+    targets = tf.one_hot(
+        label_ids,
+        tf.shape(logits)[-1],
+        on_value=1.0 - label_smoothing + off_value,
+        off_value=off_value,
+        dtype=logits.dtype,
+    )
+    return tf.nn.softmax_cross_entropy_with_logits(targets, logits)

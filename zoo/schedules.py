@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from zoo import checks
+from zoo import checks, optimizers
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -47,7 +47,8 @@ class InverseSquareRootSchedule(keras.optimizers.schedules.LearningRateSchedule)
 
 
 def transformer_optimizer(hidden_dim, warmup_steps=4000, scale=1.0):
-    """Adam with the Transformer paper's settings and learning-rate schedule.
+    """Adam (`zoo.optimizers.Adam`) with the Transformer paper's settings and learning-rate
+    schedule.
 
     Vaswani et al. (2017) train with beta_1=0.9, beta_2=0.98, epsilon=1e-9 and the
     `InverseSquareRootSchedule` of the given width and warmup.
@@ -61,4 +62,4 @@ def transformer_optimizer(hidden_dim, warmup_steps=4000, scale=1.0):
     >>> model.compile(optimizer=zoo.schedules.transformer_optimizer(hidden_dim=512), ...)
     """
     schedule = InverseSquareRootSchedule(hidden_dim, warmup_steps=warmup_steps, scale=scale)
-    return keras.optimizers.Adam(learning_rate=schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9)
+    return optimizers.Adam(learning_rate=schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9)

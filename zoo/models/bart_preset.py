@@ -1,9 +1,8 @@
 """bart_from_preset: a keras-hub BART preset directory, loaded into zoo's BART."""
 
-import keras
 import keras_hub
 
-from zoo import checks
+from zoo import checks, optimizers
 from zoo.models.bart_backbone import BartBackbone
 from zoo.models.hub_presets import assign_weights, attribute_at, check_preset_directory
 from zoo.precision import dtype_policy
@@ -119,7 +118,7 @@ def bart_from_preset(
     vectorizer = BytePairVectorizer(tokenizer.vocabulary, tokenizer.merges, sequence_length)
     model = Seq2Seq(backbone, vectorizer, vectorizer)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=optimizers.Adam(learning_rate),
         label_smoothing=label_smoothing,
         sampler=sampler,
     )

@@ -1,8 +1,6 @@
 """`zoo.convs2s`: builds a ConvS2S translator from parallel texts."""
 
-import keras
-
-from zoo import checks
+from zoo import checks, optimizers
 from zoo.models.cached_encoder_decoder import with_stack_depths
 from zoo.models.convs2s_backbone import ConvS2SBackbone
 from zoo.models.vectorizers import translation_vectorizers
@@ -92,7 +90,7 @@ def convs2s(
     )
     model = Seq2Seq(backbone, source_vectorizer, target_vectorizer)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate, clipnorm=0.1),
+        optimizer=optimizers.Adam(learning_rate, clipnorm=0.1),
         label_smoothing=label_smoothing,
         sampler=sampler,
     )

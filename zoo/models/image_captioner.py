@@ -1,9 +1,7 @@
 """`zoo.image_captioner`: builds an image captioner (Show and Tell; Show, Attend and Tell; a
 Transformer decoder) from images and their captions."""
 
-import keras
-
-from zoo import checks
+from zoo import checks, optimizers
 from zoo.models.show_and_tell_backbone import ShowAndTellBackbone
 from zoo.models.show_attend_tell_backbone import ShowAttendTellBackbone
 from zoo.models.transformer_captioner_backbone import TransformerCaptionerBackbone
@@ -156,5 +154,5 @@ def image_captioner(
         caption_vectorizer.vocabulary_size, **encoder_options, dropout=dropout, **decoder_options
     )
     model = ImageCaptioner(backbone, preprocessor, caption_vectorizer)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), sampler=sampler)
+    model.compile(optimizer=optimizers.Adam(learning_rate, clipnorm=1.0), sampler=sampler)
     return model

@@ -4,7 +4,7 @@ question about a story with one word (memory networks)."""
 import keras
 import tensorflow as tf
 
-from zoo import checks
+from zoo import checks, optimizers
 from zoo.tasks.inputs import as_label_list, as_text_list, label_ids, validation_parts
 from zoo.tasks.task import Task, evaluates_raw_inputs, requested
 from zoo.text.segmentation import split_sentences
@@ -109,7 +109,7 @@ class QuestionAnswerer(Task):
         to 40, as the paper clips it), sparse categorical cross-entropy from logits and
         accuracy."""
         if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(learning_rate=0.01, clipnorm=40.0)
+            optimizer = optimizers.Adam(learning_rate=0.01, clipnorm=40.0)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def training_dataset(self, stories, questions, answers, batch_size=32, shuffle=True):

@@ -5,7 +5,7 @@ import functools
 import keras
 import tensorflow as tf
 
-from zoo import checks
+from zoo import checks, optimizers
 from zoo.losses import SparseCategoricalCrossentropy
 from zoo.saving import save_atomically
 from zoo.tasks.distributed_training import DistributedTraining
@@ -41,12 +41,13 @@ class Task(DistributedTraining, keras.Model):
     # === Training ===
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
         """`keras.Model.compile` with defaults for tasks that pick one class per output:
-        `optimizer="auto"` is Adam (learning rate 1e-3, gradient norm clipped to 1),
+        `optimizer="auto"` is Adam (`zoo.optimizers.Adam`, learning rate 1e-3, gradient norm
+        clipped to 1),
         `loss="auto"` sparse categorical cross-entropy from logits (averaged over the global
         batch under tf.distribute: `zoo.losses.SparseCategoricalCrossentropy`),
         `metrics="auto"` the accuracy, named by the class attribute `accuracy_name`."""
         if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)
+            optimizer = optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)
         if loss == "auto":
             loss = SparseCategoricalCrossentropy(from_logits=True)
         if metrics == "auto":
