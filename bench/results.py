@@ -300,6 +300,22 @@ Real target tokens per second (the labels that carry loss weight) on {figures["d
     return text + f"{conditions(figures)}\n"
 
 
+def fused_kernels(figures):
+    """Adam's update and the cross-entropy: zoo's fused kernels against Keras' ops."""
+    adam, loss = figures["adam_update"], figures["loss_and_gradient"]
+    batch, length, vocabulary = loss["logits_shape"]
+    keras_loss, separate_ops, zoo_loss = loss["ms"].values()
+    return f"""| part of a training step | Keras | separate ops | zoo |
+|---|---:|---:|---:|
+| Adam's update of `{figures["model"]}`'s {figures["weights"]:,} weights | \
+{adam["ms"]["keras_adam"]} ms | - | **{adam["ms"]["zoo_adam"]} ms** |
+| label-smoothed cross-entropy and its gradient, {batch} x {length} x {vocabulary:,} logits | \
+{keras_loss} ms | {separate_ops} ms | **{zoo_loss} ms** |
+
+Medians of rounds in which they take turns. {conditions(figures)}
+"""
+
+
 def scale(figures):
     """tf.distribute on this machine, and the all-reduce time of a step over N GPUs."""
     rows = "\n".join(
@@ -335,6 +351,7 @@ RENDERERS = {
     "both_directions": both_directions,
     "caption": caption,
     "decode": decode,
+    "fused_kernels": fused_kernels,
     "precision": precision,
     "scale": scale,
     "serve": serve,

@@ -65,6 +65,7 @@ def parse_args():
     parser.add_argument("--num-beams", type=int, default=4)
     parser.add_argument("--length-penalty", type=float, default=0.6)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", metavar="PATH", help="save the trained model (a .keras file)")
     add_record_option(parser)
     return parser.parse_args()
 
@@ -183,6 +184,8 @@ def main():
     )
 
     training = train(model, train_pairs, splits["validation"], args)
+    if args.save:
+        model.save(args.save)
 
     greedy = zoo.decoding.GreedySampler()
     beam = zoo.decoding.BeamSampler(num_beams=args.num_beams, length_penalty=args.length_penalty)

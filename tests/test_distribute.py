@@ -83,11 +83,14 @@ def test_two_replicas_see_each_example_once_per_epoch(runs, task):
 
 
 def test_fused_adam_updates_replicas_as_keras_adam_does(runs):
+    # Measured 5.5e-5 apart: Adam's steps are about its learning rate (1e-2) wherever a
+    # gradient is near zero, so the kernel's float32 1 - beta_2 shows. A replica whose copy
+    # the kernel did not update would be off by such steps.
     zoo_adam, keras_adam = (
         runs["transformer mirrored zoo_adam"],
         runs["transformer mirrored keras_adam"],
     )
-    assert_same_weights(zoo_adam["weights"], keras_adam["weights"], atol=1e-6)
+    assert_same_weights(zoo_adam["weights"], keras_adam["weights"], atol=1e-3)
 
 
 def test_two_replicas_show_the_loss_one_device_shows(runs):
