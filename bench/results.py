@@ -102,7 +102,7 @@ def translate(*runs):
         for run in runs
     )
     first, data = runs[0], runs[0]["data"]
-    ran = "\n".join(f"- {conditions(run)}" for run in runs)
+    ran = "\n".join(f"- {conditions(run)}{kept_epoch(run)}" for run in runs)
     budget = f"{first['budget_minutes']:g} min"
     return f"""| model | parameters | epochs in {budget} | target tokens/s | loss train / val | \
 BLEU val (greedy) | BLEU test2016 greedy / {beam} | ms per sentence greedy / {beam} |
@@ -115,6 +115,17 @@ test2016 pairs, length penalty {first["decode"]["length_penalty"]}, sacrebleu
 `{first["bleu_signature"]}`.
 {ran}
 """
+
+
+def kept_epoch(run):
+    """What a run that kept its best epoch kept, else nothing."""
+    if run.get("patience") is None:
+        return ""
+    return (
+        f" It kept epoch {run['kept_epoch']}, of highest validation greedy BLEU (so that "
+        f"figure chose the weights; test2016's did not), stopping after {run['patience']} "
+        f"epochs without a higher one or at the budget."
+    )
 
 
 def caption(*records):

@@ -60,6 +60,13 @@ def parse_args():
     parser.add_argument(
         "--max-epochs", type=int, default=1000, help="most epochs, budget left or not"
     )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="decode validation every epoch; keep the epoch of highest greedy BLEU, stopping "
+        "after this many epochs without a higher one (default: keep the last epoch)",
+    )
     parser.add_argument("--batch-size", type=int, default=64, help="training batch size")
     parser.add_argument("--decode-batch-size", type=int, default=32)
     parser.add_argument("--num-beams", type=int, default=4)
@@ -80,14 +87,22 @@ def label_token_counts(model, targets):
 
 
 def train(model, train_pairs, validation_pairs, args):
-    budget, meter = zoo.callbacks.TimeLimit(60.0 * args.budget_minutes), BatchMeter()
+    meter = BatchMeter()
+    callbacks = [zoo.callbacks.TimeLimit(60.0 * args.budget_minutes), meter]
+    if args.patience is not None:
+        best = keras.callbacks.EarlyStopping(
+            "val_bleu", mode="max", patience=args.patience, restore_best_weights=True, verbose=1
+        )
+        greedy = zoo.decoding.GreedySampler()
+        bleu = zoo.callbacks.GenerationMetrics(*validation_pairs, greedy, args.decode_batch_size)
+        callbacks += [bleu, best]
     start = time.perf_counter()
     history = model.fit(
         *train_pairs,
         batch_size=args.batch_size,
         epochs=args.max_epochs,
         validation_data=validation_pairs,
-        callbacks=[budget, meter],
+        callbacks=callbacks,
         verbose=2,
     )
     fit_seconds = time.perf_counter() - start
@@ -123,6 +138,11 @@ def train(model, train_pairs, validation_pairs, args):
         "train_target_tokens_per_second": steady_tokens / steady_seconds if steady_seconds else 0,
         "train_target_tokens_per_second_overall": tokens / fit_seconds,
         "final_metrics": {key: round(float(value), 4) for key, value in last.items()},
+        "validation_bleu_by_epoch": [
+            round(value, 2) for value in history.history.get("val_bleu", [])
+        ],
+        # The epoch (from 1) whose weights the model ends with.
+        "kept_epoch": best.best_epoch + 1 if args.patience is not None else len(history.epoch),
     }
 
 
@@ -224,6 +244,7 @@ def main():
         },
         "budget_minutes": args.budget_minutes,
         "batch_size": args.batch_size,
+        "patience": args.patience,
         **{key: _rounded(value) for key, value in training.items()},
         "bleu": {key: round(value, 2) for key, value in bleu.items()},
         "bleu_signature": zoo.metrics.bleu_signature(),
@@ -269,6 +290,11 @@ def report(figures):
         f"{figures['tracing_seconds']:.1f}s); "
         f"{figures['train_target_tokens_per_second_overall']:,.0f} over the whole fit"
     )
+    if figures["patience"] is not None:
+        print(
+            f"kept epoch {figures['kept_epoch']} of validation greedy BLEU by epoch "
+            f"{figures['validation_bleu_by_epoch']} (patience {figures['patience']})"
+        )
     print(f"{'BLEU':<24}{'greedy':>10}{beam_name:>10}")
     print(f"{'validation':<24}{bleu['validation_greedy']:>10.2f}{'-':>10}")
     print(f"{'test2016':<24}{bleu['test_greedy']:>10.2f}{bleu[f'test_{beam_name}']:>10.2f}")

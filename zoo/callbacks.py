@@ -7,6 +7,7 @@ import time
 import keras
 
 from zoo import checks
+from zoo.tasks.seq2seq import Seq2Seq
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -34,6 +35,52 @@ class TimeLimit(keras.callbacks.Callback):
     def _stop_if_out_of_time(self):
         if time.monotonic() >= self.deadline:
             self.model.stop_training = True
+
+
+class GenerationMetrics(keras.callbacks.Callback):
+    """Decodes validation inputs at the end of every epoch and adds the task's metrics of
+    the outputs (`evaluate`'s: BLEU for a translator, BLEU-1 to 4 for a captioner) to the
+    epoch's logs as `val_bleu`, ... where `keras.callbacks.EarlyStopping`,
+    `ModelCheckpoint` and the history see them.
+
+    Keras' validation scores teacher-forced tokens only, not the decoded outputs a user
+    keeps a model for. List it before the callbacks that read its metrics.
+
+    Args:
+        x: the validation inputs, as `model.predict` takes them (source texts, images).
+        y: their references, as `model.evaluate` takes them.
+        sampler: the decoding strategy; defaults to the compiled one.
+        batch_size: int, the decoding batch size.
+
+    Example:
+    >>> model.fit(sources, targets, epochs=30, callbacks=[
+    ...     zoo.callbacks.GenerationMetrics(validation_sources, validation_targets),
+    ...     keras.callbacks.EarlyStopping("val_bleu", mode="max", patience=3,
+    ...                                   restore_best_weights=True)])
+    """
+
+    def __init__(self, x, y, sampler=None, batch_size=64):
+        super().__init__()
+        if len(x) != len(y):
+            raise ValueError(
+                f"`x` and `y` must be parallel: got {len(x)} inputs and {len(y)} references."
+            )
+        checks.positive_int(batch_size, "batch_size")
+        self.x, self.y, self.sampler, self.batch_size = x, y, sampler, batch_size
+
+    def set_model(self, model):
+        if not isinstance(model, Seq2Seq):
+            raise TypeError(
+                "GenerationMetrics decodes with a zoo.Seq2Seq (translators, captioners, T5, "
+                f"BART): got a {type(model).__name__}."
+            )
+        super().set_model(model)
+
+    def on_epoch_end(self, epoch, logs=None):
+        outputs = self.model.predict(self.x, sampler=self.sampler, batch_size=self.batch_size)
+        metrics = self.model.preprocessor.generation_metrics(outputs, self.y)
+        if logs is not None:
+            logs.update({f"val_{name}": value for name, value in metrics.items()})
 
 
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
