@@ -14,6 +14,13 @@ import time
 
 import keras
 
+# Read when a script starts: a long run's record names the code it ran, whatever is committed
+# while it runs (empty outside a git checkout).
+STARTED_AT_COMMIT = subprocess.run(
+    ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+).stdout.strip()
+STARTED_ON = datetime.date.today().isoformat()
+
 
 class BatchMeter(keras.callbacks.Callback):
     """Counts the training batches of every epoch and times each one.
@@ -118,17 +125,14 @@ def add_record_option(parser):
 def print_json(figures, record=None):
     """Prints the figures as one JSON object on one line: the last line a script prints.
     With `record` (a path), also writes them there with the command that ran, the commit
-    and the date, for README.md's recorded results (`bench/results.py`)."""
+    and the date it started from, for README.md's recorded results (`bench/results.py`)."""
     print(json.dumps(figures, default=str), flush=True)
     if record:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
         recorded = {
             **figures,
             "command": shlex.join(["python", *sys.argv]),
-            "commit": commit,
-            "date": datetime.date.today().isoformat(),
+            "commit": STARTED_AT_COMMIT,
+            "date": STARTED_ON,
         }
         with open(record, "w", encoding="utf-8") as file:
             json.dump(recorded, file, indent=2, default=str)
