@@ -21,7 +21,8 @@ class Adam(keras.optimizers.Adam):
     `amsgrad=True`, and for an embedding's sparse gradient (IndexedSlices), it updates as
     Keras' does: Keras squares the slices of a row that a batch looks up twice before it
     sums them, which the dense kernel cannot, and models tuned on Keras' Adam rely on it
-    (the memory network, whose lookups repeat rows, stops learning bAbI without it).
+    (without it the memory network, whose lookups repeat rows, failed its bAbI task 2
+    learning test).
 
     Example:
     >>> model.compile(optimizer=zoo.optimizers.Adam(1e-3, clipnorm=1.0))
