@@ -95,8 +95,14 @@ def main():
         )
         runs = [(task, strategy, "sgd") for task in TASKS for strategy in ("none", "mirrored")]
         runs += [("transformer", "mirrored", adam) for adam in ("zoo_adam", "keras_adam")]
-    summaries = {" ".join(run[:2] if run[2] == "sgd" else run): train(*run, args) for run in runs}
+    summaries = {run_name(*run): train(*run, args) for run in runs}
     print(json.dumps(summaries))
+
+
+def run_name(task, strategy_name, optimizer_name):
+    """A run's key: its task and strategy, and its optimizer unless that is SGD."""
+    parts = [task, strategy_name] + ([optimizer_name] if optimizer_name != "sgd" else [])
+    return " ".join(parts)
 
 
 OPTIMIZERS = {
