@@ -110,11 +110,18 @@ BLEU val (greedy) | BLEU test2016 greedy / {beam} | ms per sentence greedy / {be
 {rows}
 
 Multi30k {data["source_language"]}→{data["target_language"]}, {data["train_pairs"]:,} training
-pairs, batches of at most {first["batch_size"]} pairs; BLEU on the {data["test_pairs"]:,}
+pairs, {batches(first)}; BLEU on the {data["test_pairs"]:,}
 test2016 pairs, length penalty {first["decode"]["length_penalty"]}, sacrebleu
 `{first["bleu_signature"]}`.
 {ran}
 """
+
+
+def batches(run):
+    """How a run's training batches were sized: in tokens or in pairs."""
+    if run.get("batch_tokens"):
+        return f"batches of at most {run['batch_tokens']:,} padded tokens a side"
+    return f"batches of at most {run['batch_size']} pairs"
 
 
 def kept_epoch(run):

@@ -56,6 +56,12 @@ def parse_args():
     parser.add_argument(
         "--zoo-batch-tokens", type=int, default=None, help="fit(batch_tokens=N) for zoo"
     )
+    parser.add_argument(
+        "--zoo-bucket-width",
+        type=int,
+        default=None,
+        help="fit(length_bucket_width=N) for zoo (default: fit's own)",
+    )
     parser.add_argument("--rounds", type=int, default=6, help="turns each model takes")
     parser.add_argument("--steps-per-round", type=int, default=10)
     parser.add_argument("--warm-up-steps", type=int, default=4, help="untimed, for tracing")
@@ -118,9 +124,12 @@ def reference_batches(model, sources, targets, rng):
         yield inputs, labels, (labels != 0).astype("float32")
 
 
-def zoo_batches(model, sources, targets, batch_tokens=None):
+def zoo_batches(model, sources, targets, batch_tokens=None, bucket_width=None):
     """What `model.fit` trains on, epoch after epoch."""
-    dataset = model.training_dataset(sources, targets, batch_tokens=batch_tokens, shuffle=True)
+    batching = {"batch_tokens": batch_tokens}
+    if bucket_width is not None:
+        batching["length_bucket_width"] = bucket_width
+    dataset = model.training_dataset(sources, targets, shuffle=True, **batching)
     for x, y, weight in dataset.repeat():
         yield x, y.numpy(), weight.numpy()
 
@@ -172,10 +181,11 @@ def compare(kind, sources, targets, args):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     rng = np.random.default_rng(args.seed)
+    zoo_batching = (args.zoo_batch_tokens, args.zoo_bucket_width)
     trainees = {
-        "zoo": Trainee(zoo_model, zoo_batches(zoo_model, sources, targets, args.zoo_batch_tokens)),
+        "zoo": Trainee(zoo_model, zoo_batches(zoo_model, sources, targets, *zoo_batching)),
         "zoo_float32": Trainee(
-            zoo_float32, zoo_batches(zoo_float32, sources, targets, args.zoo_batch_tokens)
+            zoo_float32, zoo_batches(zoo_float32, sources, targets, *zoo_batching)
         ),
         "reference": Trainee(reference, reference_batches(zoo_model, sources, targets, rng)),
     }
@@ -192,6 +202,7 @@ def compare(kind, sources, targets, args):
     figures["zoo_model"] = ZOO_MODELS[kind]
     figures["zoo_dtype"] = zoo_model.backbone.dtype_policy.name
     figures["zoo_batch_tokens"] = args.zoo_batch_tokens
+    figures["zoo_bucket_width"] = args.zoo_bucket_width
     print(
         f"{kind}: zoo {ZOO_MODELS[kind]} ({figures['zoo_dtype']}) {rates['zoo']:,.0f} real "
         f"target tokens/s (padding efficiency {figures['zoo']['padding_efficiency']:.0%}), "

@@ -67,7 +67,9 @@ def parse_args():
         help="decode validation every epoch; keep the epoch of highest greedy BLEU, stopping "
         "after this many epochs without a higher one (default: keep the last epoch)",
     )
-    parser.add_argument("--batch-size", type=int, default=64, help="training batch size")
+    parser.add_argument("--batch-size", type=int, default=None, help="fit(batch_size=N)")
+    parser.add_argument("--batch-tokens", type=int, default=None, help="fit(batch_tokens=N)")
+    parser.add_argument("--bucket-width", type=int, default=None, help="fit(length_bucket_width=N)")
     parser.add_argument("--decode-batch-size", type=int, default=32)
     parser.add_argument("--num-beams", type=int, default=4)
     parser.add_argument("--length-penalty", type=float, default=0.6)
@@ -96,10 +98,13 @@ def train(model, train_pairs, validation_pairs, args):
         greedy = zoo.decoding.GreedySampler()
         bleu = zoo.callbacks.GenerationMetrics(*validation_pairs, greedy, args.decode_batch_size)
         callbacks += [bleu, best]
+    batching = {"batch_size": args.batch_size, "batch_tokens": args.batch_tokens}
+    if args.bucket_width is not None:
+        batching["length_bucket_width"] = args.bucket_width
     start = time.perf_counter()
     history = model.fit(
         *train_pairs,
-        batch_size=args.batch_size,
+        **batching,
         epochs=args.max_epochs,
         validation_data=validation_pairs,
         callbacks=callbacks,
@@ -108,9 +113,7 @@ def train(model, train_pairs, validation_pairs, args):
     fit_seconds = time.perf_counter() - start
 
     epoch_tokens = label_token_counts(model, train_pairs[1]).sum()
-    steps_per_epoch = int(
-        model.training_dataset(*train_pairs, batch_size=args.batch_size).cardinality()
-    )
+    steps_per_epoch = int(model.training_dataset(*train_pairs, **batching).cardinality())
     # Whole epochs see every pair once; a stopped epoch saw batches in random order, which
     # hold the epoch's mean batch of tokens on average.
     full_epochs = sum(batches == steps_per_epoch for batches in meter.batches_per_epoch)
@@ -244,6 +247,8 @@ def main():
         },
         "budget_minutes": args.budget_minutes,
         "batch_size": args.batch_size,
+        "batch_tokens": args.batch_tokens,
+        "length_bucket_width": args.bucket_width,
         "patience": args.patience,
         **{key: _rounded(value) for key, value in training.items()},
         "bleu": {key: round(value, 2) for key, value in bleu.items()},
