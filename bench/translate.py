@@ -29,6 +29,7 @@ from common import BatchMeter, add_record_option, machine_conditions, parse_opti
 
 import zoo
 from zoo.tasks.text_pair_preprocessor import SOURCE_LENGTH_BUCKET
+from zoo.training.batching import DEFAULT_BUCKET_WIDTH, check_batching
 
 # Steps this many times slower than the median step are taken for (re)tracing of the training
 # function, which Keras does for the first batch and again when batch shapes change.
@@ -70,13 +71,24 @@ def parse_args():
     parser.add_argument("--batch-size", type=int, default=None, help="fit(batch_size=N)")
     parser.add_argument("--batch-tokens", type=int, default=None, help="fit(batch_tokens=N)")
     parser.add_argument("--bucket-width", type=int, default=None, help="fit(length_bucket_width=N)")
+    parser.add_argument(
+        "--ema",
+        type=float,
+        default=None,
+        metavar="MOMENTUM",
+        help="with --patience: validate, keep and test an exponential moving average of the "
+        "weights (Keras' optimizer `use_ema`, `SwapEMAWeights`) of this momentum",
+    )
     parser.add_argument("--decode-batch-size", type=int, default=32)
     parser.add_argument("--num-beams", type=int, default=4)
     parser.add_argument("--length-penalty", type=float, default=0.6)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", metavar="PATH", help="save the trained model (a .keras file)")
     add_record_option(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.ema is not None and args.patience is None:
+        parser.error("--ema needs --patience: the kept epoch's weights are the average's")
+    return args
 
 
 # === Training callbacks ===
@@ -88,6 +100,15 @@ def label_token_counts(model, targets):
     return np.minimum(lengths, vectorizer.sequence_length - 2) + 1
 
 
+def with_weight_average(model, momentum):
+    """Recompiles `model` with its optimizer keeping a moving average of the weights."""
+    optimizer = model.optimizer
+    config = {**optimizer.get_config(), "use_ema": True, "ema_momentum": momentum}
+    model.compile(
+        optimizer=type(optimizer).from_config(config), loss=model.loss, sampler=model.sampler
+    )
+
+
 def train(model, train_pairs, validation_pairs, args):
     meter = BatchMeter()
     callbacks = [zoo.callbacks.TimeLimit(60.0 * args.budget_minutes), meter]
@@ -97,6 +118,9 @@ def train(model, train_pairs, validation_pairs, args):
         )
         greedy = zoo.decoding.GreedySampler()
         bleu = zoo.callbacks.GenerationMetrics(*validation_pairs, greedy, args.decode_batch_size)
+        if args.ema is not None:
+            # Before the callbacks that read the weights at an epoch's end: the average's.
+            callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
         callbacks += [bleu, best]
     batching = {"batch_size": args.batch_size, "batch_tokens": args.batch_tokens}
     if args.bucket_width is not None:
@@ -206,6 +230,8 @@ def main():
         flush=True,
     )
 
+    if args.ema is not None:
+        with_weight_average(model, args.ema)
     training = train(model, train_pairs, splits["validation"], args)
     if args.save:
         model.save(args.save)
@@ -246,10 +272,9 @@ def main():
             "target_vocabulary_size": model.target_vectorizer.vocabulary_size,
         },
         "budget_minutes": args.budget_minutes,
-        "batch_size": args.batch_size,
-        "batch_tokens": args.batch_tokens,
-        "length_bucket_width": args.bucket_width,
+        **batching(model, args),
         "patience": args.patience,
+        "ema_momentum": args.ema,
         **{key: _rounded(value) for key, value in training.items()},
         "bleu": {key: round(value, 2) for key, value in bleu.items()},
         "bleu_signature": zoo.metrics.bleu_signature(),
@@ -278,14 +303,28 @@ def _rounded(value):
     return round(value, 2) if isinstance(value, float) else value
 
 
+def batching(model, args):
+    """The batches `fit` made: the arguments', else the model's own, else 64 pairs."""
+    batch_size, batch_tokens = check_batching(
+        *model.batch_sizing(args.batch_size, args.batch_tokens)
+    )
+    width = DEFAULT_BUCKET_WIDTH if args.bucket_width is None else args.bucket_width
+    return {"batch_size": batch_size, "batch_tokens": batch_tokens, "length_bucket_width": width}
+
+
 def report(figures):
     beam_name = f"beam{figures['decode']['num_beams']}"
     bleu, ms = figures["bleu"], figures["decode_ms_per_sentence"]
     conditions = figures["conditions"]
+    batch = (
+        f"{figures['batch_tokens']:,} tokens a side"
+        if figures["batch_tokens"]
+        else f"{figures['batch_size']} pairs"
+    )
     print(f"\n{figures['model']} {figures['options']}, {figures['parameters']:,} parameters")
     print(
         f"trained {figures['epochs_run']:.2f} epochs ({figures['train_steps']} steps of at most "
-        f"{figures['batch_size']}) on {figures['data']['train_pairs']:,} pairs in "
+        f"{batch}) on {figures['data']['train_pairs']:,} pairs in "
         f"{figures['fit_seconds']:.0f}s (budget {figures['budget_minutes']:g} min); "
         f"final {figures['final_metrics']}"
     )
