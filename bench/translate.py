@@ -272,7 +272,7 @@ def main():
             "target_vocabulary_size": model.target_vectorizer.vocabulary_size,
         },
         "budget_minutes": args.budget_minutes,
-        **batching(model, args),
+        **batching(args),
         "patience": args.patience,
         "ema_momentum": args.ema,
         **{key: _rounded(value) for key, value in training.items()},
@@ -303,11 +303,9 @@ def _rounded(value):
     return round(value, 2) if isinstance(value, float) else value
 
 
-def batching(model, args):
-    """The batches `fit` made: the arguments', else the model's own, else 64 pairs."""
-    batch_size, batch_tokens = check_batching(
-        *model.batch_sizing(args.batch_size, args.batch_tokens)
-    )
+def batching(args):
+    """The batches `fit` made: the arguments', else its default of 64 pairs."""
+    batch_size, batch_tokens = check_batching(args.batch_size, args.batch_tokens)
     width = DEFAULT_BUCKET_WIDTH if args.bucket_width is None else args.bucket_width
     return {"batch_size": batch_size, "batch_tokens": batch_tokens, "length_bucket_width": width}
 

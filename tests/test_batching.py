@@ -109,7 +109,7 @@ def test_without_length_buckets_batches_draw_from_every_length(model):
 
 
 def test_length_buckets_count_the_batches_they_make():
-    buckets = LengthBuckets(max_length=20, batch_tokens=24, width=4)
+    buckets = LengthBuckets(max_length=20, batch_tokens=24)
     # Batch sizes: 24 tokens over the buckets' longest lengths 4, 8, 12, 16, 20.
     np.testing.assert_array_equal(buckets.batch_sizes, [6, 3, 2, 1, 1])
     lengths = np.array([1, 4, 4, 5, 9, 9, 9, 20] + [2] * 7)
@@ -117,7 +117,7 @@ def test_length_buckets_count_the_batches_they_make():
     # of 2, bucket 4 one: 2 + 1 + 2 + 1.
     assert buckets.count_batches(lengths) == 6
     with pytest.raises(ValueError, match=r"`batch_tokens` must hold .* got 3.*pads to 5"):
-        LengthBuckets(max_length=20, batch_tokens=3, width=4).check_fits(5)
+        LengthBuckets(max_length=20, batch_tokens=3).check_fits(5)
 
 
 def test_training_traces_a_bounded_number_of_times_as_lengths_vary():
@@ -135,37 +135,6 @@ def test_training_traces_a_bounded_number_of_times_as_lengths_vary():
     assert batches > 10 and len(history.history["loss"]) == 2
     # Keras retraces once with unknown dimensions, then reuses that trace.
     assert len(traces) <= 2, traces
-
-
-def test_a_model_batches_by_its_own_token_budget_unless_told_otherwise(tmp_path):
-    model = zoo.transformer(
-        SOURCES,
-        TARGETS,
-        vocabulary_size=300,
-        hidden_dim=16,
-        num_heads=2,
-        intermediate_dim=32,
-        num_layers=1,
-        batch_tokens=96,
-    )
-    own = epoch_of_pairs(model.training_dataset(SOURCES, TARGETS))
-    told = epoch_of_pairs(model.training_dataset(SOURCES, TARGETS, batch_tokens=96))
-    assert len(own) == len(told) > 10
-    for x, _, _ in own:
-        for side in ("encoder_token_ids", "decoder_token_ids"):
-            assert x[side].size <= 96
-    by_size = epoch_of_pairs(
-        model.training_dataset(SOURCES, TARGETS, batch_size=100, length_bucket_width=None)
-    )
-    assert [len(y) for _, y, _ in by_size] == [len(SOURCES)]
-    history = model.fit(SOURCES, TARGETS, epochs=1, verbose=0)
-    assert model.optimizer.iterations.numpy() == len(own)
-    assert len(history.history["loss"]) == 1
-    # The budget is the model's: saved with it.
-    model.save(tmp_path / "model.keras")
-    assert zoo.load(tmp_path / "model.keras").batch_tokens == 96
-    with pytest.raises(ValueError, match=r"`batch_tokens` must be a positive int or None, got 0"):
-        zoo.transformer(SOURCES, TARGETS, vocabulary_size=300, batch_tokens=0)
 
 
 @pytest.mark.parametrize(

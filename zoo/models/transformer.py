@@ -28,7 +28,6 @@ def transformer(
     num_layers=3,
     label_smoothing=0.1,
     warmup_steps=4000,
-    batch_tokens=None,
     sampler="greedy",
     dtype=None,
     **backbone_options,
@@ -56,9 +55,6 @@ def transformer(
             `num_encoder_layers` / `num_decoder_layers` say otherwise.
         label_smoothing: float in [0, 1), the loss's label smoothing.
         warmup_steps: int, steps of linear learning-rate warm-up.
-        batch_tokens: int or None, `fit`'s batches by default: at most this many padded
-            tokens a side, as the paper batches (about 25,000); None: 64 pairs. `fit`'s own
-            `batch_size` or `batch_tokens` overrides it.
         sampler: default decoding strategy ("greedy", "beam", "random" or a Sampler).
         dtype: None (Keras' global policy), a Keras dtype policy name such as
             "mixed_bfloat16", or "auto": mixed bfloat16 on a CPU with bfloat16 units,
@@ -100,7 +96,7 @@ def transformer(
         dtype=dtype,
         **backbone_options,
     )
-    model = Seq2Seq(backbone, source_vectorizer, target_vectorizer, batch_tokens=batch_tokens)
+    model = Seq2Seq(backbone, source_vectorizer, target_vectorizer)
     model.compile(
         optimizer=transformer_optimizer(backbone.hidden_dim, warmup_steps),
         label_smoothing=label_smoothing,

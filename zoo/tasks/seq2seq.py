@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import checks, decoding
+from zoo import decoding
 from zoo.losses import LabelSmoothedCrossentropy
 from zoo.tasks.attention_maps import decode_strings
 from zoo.tasks.inputs import validation_parts
@@ -36,10 +36,6 @@ class Seq2Seq(TextGeneration, Task):
         preprocessor: what turns raw pairs into the backbone's inputs: by default a
             `zoo.tasks.TextPairPreprocessor` over the two vectorizers; a task over other
             sources passes its own (`ImageCaptioner`).
-        batch_tokens: int or None, the token budget of a batch when `fit`, `pretrain` and
-            their datasets are given neither `batch_size` nor `batch_tokens`: part of a
-            family's training recipe (the Transformer's, as in Vaswani et al. 2017); None
-            makes batches of 64 pairs.
 
     Example:
     >>> model = zoo.lstm_translator(sources, targets, units=256)
@@ -57,16 +53,8 @@ class Seq2Seq(TextGeneration, Task):
     components = ("backbone", "source_vectorizer", "target_vectorizer")
 
     def __init__(
-        self,
-        backbone,
-        source_vectorizer,
-        target_vectorizer=None,
-        *,
-        preprocessor=None,
-        batch_tokens=None,
-        **kwargs,
+        self, backbone, source_vectorizer, target_vectorizer=None, *, preprocessor=None, **kwargs
     ):
-        checks.positive_int(batch_tokens, "batch_tokens", allow_none=True)
         super().__init__(backbone, **kwargs)
         self.source_vectorizer = source_vectorizer
         shared = target_vectorizer is None
@@ -74,7 +62,6 @@ class Seq2Seq(TextGeneration, Task):
         if preprocessor is None:
             preprocessor = TextPairPreprocessor(self.source_vectorizer, self.target_vectorizer)
         self.preprocessor = preprocessor
-        self.batch_tokens = batch_tokens
         self.sampler = decoding.GreedySampler()
         self._text_generators = {}
 
@@ -143,12 +130,10 @@ class Seq2Seq(TextGeneration, Task):
                 (source, target) string pairs: single pairs are batched as lists are;
                 batches are used as they are (then `y` is None).
             y: the target texts, parallel to `x`.
-            batch_size: int, most pairs per batch.
+            batch_size: int, most pairs per batch; 64 unless `batch_tokens` is given.
             batch_tokens: int, most padded tokens per batch, each side counted on its own
                 (fairseq's `--max-tokens`): short pairs make large batches, long pairs
-                small ones. At least the longest pair's padded length. When neither is
-                given, the model's own `batch_tokens` (the Transformer recipe's), else
-                64 pairs.
+                small ones. At least the longest pair's padded length.
             length_bucket_width: int, pairs whose longer sides' padded lengths differ by less
                 than this share batches (OpenNMT-tf's `length_bucket_width`); None draws
                 batches from all pairs at random, each padded to its longest pair.
@@ -168,7 +153,7 @@ class Seq2Seq(TextGeneration, Task):
         if validation_data is not None:
             validation_data = self.preprocessor.batches(
                 *validation_parts(validation_data, "(source_texts, target_texts)", True),
-                self.length_buckets(**batching),
+                self.preprocessor.length_buckets(**batching),
             )
         return self.fit_batches(dataset, validation_data=validation_data, **kwargs)
 
@@ -191,19 +176,8 @@ class Seq2Seq(TextGeneration, Task):
             (`zoo.training.batching`), reshuffled every time it is iterated when `shuffle`; its
             cardinality is known unless `x` is a dataset of unknown size.
         """
-        buckets = self.length_buckets(batch_size, batch_tokens, length_bucket_width)
+        buckets = self.preprocessor.length_buckets(batch_size, batch_tokens, length_bucket_width)
         return self.preprocessor.batches(x, y, "x", "y", buckets, shuffle)
-
-    def length_buckets(self, batch_size, batch_tokens, length_bucket_width):
-        """The `zoo.training.LengthBuckets` that `fit` batches pairs with."""
-        batch_size, batch_tokens = self.batch_sizing(batch_size, batch_tokens)
-        return self.preprocessor.length_buckets(batch_size, batch_tokens, length_bucket_width)
-
-    def batch_sizing(self, batch_size, batch_tokens):
-        """`(batch_size, batch_tokens)` as given or, when neither is, the model's own."""
-        if batch_size is None and batch_tokens is None:
-            return None, self.batch_tokens
-        return batch_size, batch_tokens
 
     def pretrain(self, texts, *, objective=None, batch_size=None, batch_tokens=None, **kwargs):
         """Pre-trains on unlabelled text with a denoising objective; then `fit` fine-tunes.
@@ -221,9 +195,8 @@ class Seq2Seq(TextGeneration, Task):
         Args:
             texts: list, tuple or 1-D array of str, the unlabelled text.
             objective: None, "span_corruption", "bart", or an objective object.
-            batch_size: int, examples per step.
-            batch_tokens: int, most padded tokens per step: as many examples as fit. When
-                neither is given, the model's own `batch_tokens`, else 64 examples.
+            batch_size: int, examples per step; 64 unless `batch_tokens` is given.
+            batch_tokens: int, most padded tokens per step: as many examples as fit.
             **kwargs: passed to `keras.Model.fit` (`epochs`, `callbacks`, `verbose`, ...).
 
         Returns:
@@ -251,7 +224,6 @@ class Seq2Seq(TextGeneration, Task):
         """
         if objective is None:
             objective = self.backbone.pretraining_objective
-        batch_size, batch_tokens = self.batch_sizing(batch_size, batch_tokens)
         return pretraining_objective(objective).batches(self, texts, batch_size, batch_tokens)
 
     # === Generation (and `generate`, `text_generator`: `TextGeneration`) ===
@@ -344,7 +316,7 @@ class Seq2Seq(TextGeneration, Task):
         export_text_model(self, filepath, sampler=sampler, max_length=max_length)
 
     def get_config(self):
-        config = {**super().get_config(), "batch_tokens": self.batch_tokens}
+        config = super().get_config()
         if self.target_vectorizer is self.source_vectorizer:
             # None: one vectorizer serves both sides (a shared vocabulary), and stays one.
             config["target_vectorizer"] = None
