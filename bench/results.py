@@ -128,8 +128,11 @@ def kept_epoch(run):
     """What a run that kept its best epoch kept, else nothing."""
     if run.get("patience") is None:
         return ""
+    kept = f"epoch {run['kept_epoch']}"
+    if run.get("ema_momentum") is not None:
+        kept = f"the moving average of the weights (momentum {run['ema_momentum']:g}) after {kept}"
     return (
-        f" It kept epoch {run['kept_epoch']}, of highest validation greedy BLEU (so that "
+        f" It kept {kept}, of highest validation greedy BLEU (so that "
         f"figure chose the weights; test2016's did not), stopping after {run['patience']} "
         f"epochs without a higher one or at the budget."
     )
