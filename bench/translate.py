@@ -100,6 +100,13 @@ def label_token_counts(model, targets):
     return np.minimum(lengths, vectorizer.sequence_length - 2) + 1
 
 
+def batching(args):
+    """`fit`'s batching arguments, its defaults filled in (64 pairs, `DEFAULT_BUCKET_WIDTH`)."""
+    batch_size, batch_tokens = check_batching(args.batch_size, args.batch_tokens)
+    width = DEFAULT_BUCKET_WIDTH if args.bucket_width is None else args.bucket_width
+    return {"batch_size": batch_size, "batch_tokens": batch_tokens, "length_bucket_width": width}
+
+
 def with_weight_average(model, momentum):
     """Recompiles `model` with its optimizer keeping a moving average of the weights."""
     optimizer = model.optimizer
@@ -122,13 +129,10 @@ def train(model, train_pairs, validation_pairs, args):
             # Before the callbacks that read the weights at an epoch's end: the average's.
             callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
         callbacks += [bleu, best]
-    batching = {"batch_size": args.batch_size, "batch_tokens": args.batch_tokens}
-    if args.bucket_width is not None:
-        batching["length_bucket_width"] = args.bucket_width
     start = time.perf_counter()
     history = model.fit(
         *train_pairs,
-        **batching,
+        **batching(args),
         epochs=args.max_epochs,
         validation_data=validation_pairs,
         callbacks=callbacks,
@@ -137,7 +141,7 @@ def train(model, train_pairs, validation_pairs, args):
     fit_seconds = time.perf_counter() - start
 
     epoch_tokens = label_token_counts(model, train_pairs[1]).sum()
-    steps_per_epoch = int(model.training_dataset(*train_pairs, **batching).cardinality())
+    steps_per_epoch = int(model.training_dataset(*train_pairs, **batching(args)).cardinality())
     # Whole epochs see every pair once; a stopped epoch saw batches in random order, which
     # hold the epoch's mean batch of tokens on average.
     full_epochs = sum(batches == steps_per_epoch for batches in meter.batches_per_epoch)
@@ -301,13 +305,6 @@ def main():
 
 def _rounded(value):
     return round(value, 2) if isinstance(value, float) else value
-
-
-def batching(args):
-    """The batches `fit` made: the arguments', else its default of 64 pairs."""
-    batch_size, batch_tokens = check_batching(args.batch_size, args.batch_tokens)
-    width = DEFAULT_BUCKET_WIDTH if args.bucket_width is None else args.bucket_width
-    return {"batch_size": batch_size, "batch_tokens": batch_tokens, "length_bucket_width": width}
 
 
 def report(figures):
