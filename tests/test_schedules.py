@@ -64,6 +64,21 @@ def test_transformer_optimizer_uses_paper_settings():
     assert optimizer.epsilon == 1e-9
 
 
+def test_transformer_optimizer_keeps_a_moving_average_of_the_weights():
+    optimizer = transformer_optimizer(HIDDEN_DIM, warmup_steps=1, use_ema=True, ema_momentum=0.5)
+    variable = keras.Variable(np.ones(3, "float32"))
+    optimizer.build([variable])
+    average = None
+    for step in range(4):
+        optimizer.apply([keras.ops.full((3,), step + 1.0)], [variable])
+        # Keras starts the average at the first step's weights.
+        weights = variable.numpy()
+        average = weights if average is None else 0.5 * average + 0.5 * weights
+    assert not np.allclose(variable.numpy(), average)
+    optimizer.finalize_variable_values([variable])  # what `fit` ends with
+    np.testing.assert_allclose(variable.numpy(), average, rtol=1e-6)
+
+
 @pytest.mark.parametrize(
     "arguments, name",
     [

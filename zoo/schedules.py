@@ -46,7 +46,7 @@ class InverseSquareRootSchedule(keras.optimizers.schedules.LearningRateSchedule)
         }
 
 
-def transformer_optimizer(hidden_dim, warmup_steps=4000, scale=1.0):
+def transformer_optimizer(hidden_dim, warmup_steps=4000, scale=1.0, **optimizer_options):
     """Adam (`zoo.optimizers.Adam`) with the Transformer paper's settings and learning-rate
     schedule.
 
@@ -57,9 +57,15 @@ def transformer_optimizer(hidden_dim, warmup_steps=4000, scale=1.0):
         hidden_dim: int, the model width `d_model`.
         warmup_steps: int, the number of steps of linear warmup.
         scale: float, a factor on the learning rate.
+        **optimizer_options: Keras optimizer arguments, such as `use_ema=True` and
+            `ema_momentum` (a moving average of the weights, which
+            `keras.callbacks.SwapEMAWeights` validates and `fit` ends with) or `clipnorm`.
 
     Example:
     >>> model.compile(optimizer=zoo.schedules.transformer_optimizer(hidden_dim=512), ...)
+    >>> averaged = zoo.schedules.transformer_optimizer(256, 1000, use_ema=True, ema_momentum=0.999)
     """
     schedule = InverseSquareRootSchedule(hidden_dim, warmup_steps=warmup_steps, scale=scale)
-    return optimizers.Adam(learning_rate=schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9)
+    return optimizers.Adam(
+        learning_rate=schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9, **optimizer_options
+    )
