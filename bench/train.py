@@ -39,6 +39,7 @@ import tensorflow as tf
 from common import add_record_option, machine_conditions, print_json
 
 import zoo
+from zoo.training.batching import DEFAULT_BUCKET_WIDTH
 
 REFERENCE_LENGTH = 32  # keras.io's examples pad every sentence to a fixed length
 REFERENCE_BATCH_SIZE = 64
@@ -59,8 +60,8 @@ def parse_args():
     parser.add_argument(
         "--zoo-bucket-width",
         type=int,
-        default=None,
-        help="fit(length_bucket_width=N) for zoo (default: fit's own)",
+        default=DEFAULT_BUCKET_WIDTH,
+        help="fit(length_bucket_width=N) for zoo",
     )
     parser.add_argument("--rounds", type=int, default=6, help="turns each model takes")
     parser.add_argument("--steps-per-round", type=int, default=10)
@@ -124,12 +125,11 @@ def reference_batches(model, sources, targets, rng):
         yield inputs, labels, (labels != 0).astype("float32")
 
 
-def zoo_batches(model, sources, targets, batch_tokens=None, bucket_width=None):
+def zoo_batches(model, sources, targets, batch_tokens=None, bucket_width=DEFAULT_BUCKET_WIDTH):
     """What `model.fit` trains on, epoch after epoch."""
-    batching = {"batch_tokens": batch_tokens}
-    if bucket_width is not None:
-        batching["length_bucket_width"] = bucket_width
-    dataset = model.training_dataset(sources, targets, shuffle=True, **batching)
+    dataset = model.training_dataset(
+        sources, targets, batch_tokens=batch_tokens, length_bucket_width=bucket_width, shuffle=True
+    )
     for x, y, weight in dataset.repeat():
         yield x, y.numpy(), weight.numpy()
 

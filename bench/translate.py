@@ -70,7 +70,9 @@ def parse_args():
     )
     parser.add_argument("--batch-size", type=int, default=None, help="fit(batch_size=N)")
     parser.add_argument("--batch-tokens", type=int, default=None, help="fit(batch_tokens=N)")
-    parser.add_argument("--bucket-width", type=int, default=None, help="fit(length_bucket_width=N)")
+    parser.add_argument(
+        "--bucket-width", type=int, default=DEFAULT_BUCKET_WIDTH, help="fit(length_bucket_width=N)"
+    )
     parser.add_argument(
         "--ema",
         type=float,
@@ -101,10 +103,13 @@ def label_token_counts(model, targets):
 
 
 def batching(args):
-    """`fit`'s batching arguments, its defaults filled in (64 pairs, `DEFAULT_BUCKET_WIDTH`)."""
+    """`fit`'s batching arguments, its default of 64 pairs filled in."""
     batch_size, batch_tokens = check_batching(args.batch_size, args.batch_tokens)
-    width = DEFAULT_BUCKET_WIDTH if args.bucket_width is None else args.bucket_width
-    return {"batch_size": batch_size, "batch_tokens": batch_tokens, "length_bucket_width": width}
+    return {
+        "batch_size": batch_size,
+        "batch_tokens": batch_tokens,
+        "length_bucket_width": args.bucket_width,
+    }
 
 
 def with_weight_average(model, momentum):
